@@ -1,0 +1,82 @@
+/*
+ * chunk_internal.h - the in-memory chunk and its header layout.
+ *
+ * A chunk is one allocation: this struct, then the serialized bytes (a
+ * 48-byte header and the payload), so that bale_chunk_bytes is a pointer into
+ * the chunk and never moves.  The header layout is docs/format.md's:
+ *
+ *   off size field
+ *     0    4 magic "BALc"
+ *     4    1 format version (BALE_CHUNK_FORMAT_VERSION)
+ *     5    1 dtype (bale_dtype)
+ *     6    1 encoding (bale_encoding)
+ *     7    1 backend (bale_backend)
+ *     8    8 count: number of values
+ *    16    8 raw size: bytes of the values decoded (bale__values_raw_size)
+ *    24    8 stage size: bytes the encoding produced (backend input)
+ *    32    8 payload size: bytes stored after the header (backend output)
+ *    40    8 checksum: XXH3-64 of the payload, seeded with XXH3-64 of
+ *              header bytes 0..39 (so the header is covered too)
+ *    48    - payload
+ *
+ * All integers little-endian.  Chunks are immutable once made; only the
+ * refcount changes, atomically.
+ */
+#ifndef BALE_CHUNK_INTERNAL_H
+#define BALE_CHUNK_INTERNAL_H
+
+#include "../codec/codec_internal.h"
+
+#include <stdatomic.h>
+
+#define BALE_CHUNK_MAGIC 0x634c4142u /* "BALc" read little-endian */
+#define BALE_CHUNK_FORMAT_VERSION 1
+#define BALE_CHUNK_HEADER_SIZE 48
+
+/* Limits a valid chunk respects; validation rejects anything beyond them so
+ * that untrusted bytes cannot make the decoder allocate without bound.
+ * A fuzzing build lowers them to keep the fuzzer within its memory limit. */
+#ifdef BALE_FUZZING
+#  define BALE_CHUNK_MAX_COUNT ((uint64_t)1 << 20)
+#  define BALE_CHUNK_MAX_RAW ((uint64_t)1 << 26)
+#else
+#  define BALE_CHUNK_MAX_COUNT ((uint64_t)1 << 32)
+#  define BALE_CHUNK_MAX_RAW ((uint64_t)1 << 40)
+#endif
+/* Untrusted bytes may not promise more decoded bytes than this multiple of
+ * what they store (plus a slack): a corrupt header cannot make the decoder
+ * allocate gigabytes from a few bytes.  The encoder refuses (BALE_INVALID)
+ * values that would compress beyond it; containers cut chunks far smaller. */
+#define BALE_CHUNK_MAX_EXPANSION ((uint64_t)1 << 16)
+#define BALE_CHUNK_EXPANSION_SLACK ((uint64_t)1 << 20)
+
+struct bale_chunk {
+    _Atomic int64_t refcount;
+    uint64_t size;   /* bytes of bytes[]: header + payload */
+    uint8_t bytes[]; /* serialized chunk, BALE_CHUNK_HEADER_SIZE + payload */
+};
+
+/* Parsed header fields. */
+typedef struct bale__chunk_header {
+    bale_dtype dtype;
+    bale_encoding encoding;
+    bale_backend backend;
+    uint64_t count;
+    uint64_t raw_size;
+    uint64_t stage_size;
+    uint64_t payload_size;
+    uint64_t checksum;
+} bale__chunk_header;
+
+/* Parses and checks the header fields of untrusted bytes (not the payload).
+ * BALE_OK, BALE_CORRUPT, BALE_UNSUPPORTED. */
+bale_err bale__chunk_parse_header(const uint8_t *bytes, size_t size,
+                                  bale__chunk_header *h);
+
+/* The stage bytes of a trusted chunk: a pointer into the chunk when the
+ * backend is none (*owned = NULL), else a decompressed copy that the caller
+ * frees with bale__free(*owned). */
+bale_err bale__chunk_stage(const bale_chunk *chunk, const uint8_t **stage,
+                           size_t *stage_size, uint8_t **owned);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * pipeline.c - runs an encoding then a backend over a run of values.
+ * Fixed choices go straight through; auto choices go to the policy
+ * (policy.c, and per family policy_numeric.c / policy_str.c).
+ */
+#include "encodings_internal.h"
+
+bale_err bale__pipeline_encode_fixed(const bale_values *in,
+                                     bale_encoding encoding,
+                                     bale_backend backend, int level,
+                                     bale__buf *payload,
+                                     bale__pipeline_result *result) {
+    const bale__encoding_impl *impl = bale__encoding_find(encoding);
+    BALE_RETURN_IF(impl == NULL || !bale__backend_available(backend),
+                   BALE_UNSUPPORTED);
+    BALE_RETURN_IF(!impl->supports(in->dtype), BALE_UNSUPPORTED);
+    bale_err err;
+    if (backend == BALE_BACKEND_NONE) {
+        size_t before = payload->size;
+        err = impl->encode(in, payload);
+        if (err != BALE_OK) {
+            payload->size = before;
+            return err;
+        }
+        result->stage_size = payload->size - before;
+    } else {
+        bale__buf stage = {0};
+        err = impl->encode(in, &stage);
+        if (err == BALE_OK) {
+            size_t before = payload->size;
+            err = bale__backend_compress(backend, level, stage.data, stage.size,
+                                         payload);
+            if (err != BALE_OK) payload->size = before;
+        }
+        result->stage_size = stage.size;
+        bale__buf_free(&stage);
+        if (err != BALE_OK) return err;
+    }
+    result->encoding = encoding;
+    result->backend = backend;
+    return BALE_OK;
+}
+
+bale_err bale__pipeline_encode(const bale_values *in,
+                               const bale_codec_opts *opts, bale__buf *payload,
+                               bale__pipeline_result *result) {
+    if (opts->encoding != BALE_ENC_AUTO && opts->backend != BALE_BACKEND_AUTO)
+        return bale__pipeline_encode_fixed(in, opts->encoding, opts->backend,
+                                           opts->level, payload, result);
+    if (opts->encoding == BALE_ENC_AUTO && opts->backend == BALE_BACKEND_AUTO)
+        return bale__policy_encode(in, opts->level, payload, result);
+    /* One half fixed: try the other half's candidates, keep the smallest. */
+    static const bale_backend backends[] = {BALE_BACKEND_NONE, BALE_BACKEND_LZ4,
+                                            BALE_BACKEND_ZSTD};
+    static const bale_encoding encodings[] = {
+        BALE_ENC_PLAIN, BALE_ENC_FOR,   BALE_ENC_DELTA, BALE_ENC_DICT,
+        BALE_ENC_SHUFFLE, BALE_ENC_XORFLOAT, BALE_ENC_FSST, BALE_ENC_FRONT,
+        BALE_ENC_BLOCKS};
+    size_t ncand = opts->encoding == BALE_ENC_AUTO ? sizeof encodings / sizeof *encodings
+                                                   : sizeof backends / sizeof *backends;
+    bale__buf best = {0}, trial = {0};
+    bale__pipeline_result best_result = {0}, r;
+    int have = 0;
+    bale_err err = BALE_UNSUPPORTED;
+    for (size_t i = 0; i < ncand; i++) {
+        bale_encoding e = opts->encoding == BALE_ENC_AUTO ? encodings[i] : opts->encoding;
+        bale_backend b = opts->backend == BALE_BACKEND_AUTO ? backends[i] : opts->backend;
+        trial.size = 0;
+        bale_err e2 = bale__pipeline_encode_fixed(in, e, b, opts->level, &trial, &r);
+        if (e2 == BALE_UNSUPPORTED) continue;
+        if (e2 != BALE_OK) {
+            err = e2;
+            goto done;
+        }
+        if (!have || trial.size < best.size) {
+            bale__buf tmp = best;
+            best = trial;
+            trial = tmp;
+            best_result = r;
+            have = 1;
+        }
+    }
+    if (have) {
+        err = bale__buf_append(payload, best.data, best.size);
+        if (err == BALE_OK) *result = best_result;
+    }
+done:
+    bale__buf_free(&best);
+    bale__buf_free(&trial);
+    return err;
+}

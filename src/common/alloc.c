@@ -1,0 +1,165 @@
+/*
+ * alloc.c - the allocator hooks and exact accounting.
+ *
+ * Each block carries a 16-byte prefix holding its requested size, so that
+ * bale__free can subtract exactly what bale__malloc added without asking the
+ * hooks for block sizes (which malloc/free hooks cannot tell).  Sixteen bytes
+ * keep the user pointer aligned for any scalar type.  Counters are C11
+ * atomics, so accounting is exact across threads.
+ */
+#include "common_internal.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#define BALE__PREFIX 16 /* bytes before each block: its size, then padding */
+
+static void *default_malloc(void *ctx, size_t n) {
+    (void)ctx;
+    return malloc(n);
+}
+static void *default_realloc(void *ctx, void *p, size_t n) {
+    (void)ctx;
+    return realloc(p, n);
+}
+static void default_free(void *ctx, void *p) {
+    (void)ctx;
+    free(p);
+}
+
+static const bale_allocator default_allocator = {default_malloc,
+                                                 default_realloc,
+                                                 default_free, NULL};
+static bale_allocator hooks = {default_malloc, default_realloc, default_free,
+                               NULL};
+
+static _Atomic int64_t live_bytes;
+static _Atomic int64_t peak_bytes;
+
+static void account(int64_t delta) {
+    int64_t now = atomic_fetch_add(&live_bytes, delta) + delta;
+    if (delta > 0) {
+        int64_t peak = atomic_load(&peak_bytes);
+        while (now > peak &&
+               !atomic_compare_exchange_weak(&peak_bytes, &peak, now)) {
+        }
+    }
+}
+
+bale_err bale_set_allocator(const bale_allocator *alloc) {
+    if (alloc == NULL) alloc = &default_allocator;
+    BALE_RETURN_IF(!alloc->malloc_fn || !alloc->realloc_fn || !alloc->free_fn,
+                   BALE_INVALID);
+    BALE_RETURN_IF(atomic_load(&live_bytes) != 0, BALE_BUSY);
+    hooks = *alloc;
+    return BALE_OK;
+}
+
+int64_t bale_memory_live(void) { return atomic_load(&live_bytes); }
+int64_t bale_memory_peak(void) { return atomic_load(&peak_bytes); }
+void bale_memory_reset_peak(void) {
+    atomic_store(&peak_bytes, atomic_load(&live_bytes));
+}
+
+void *bale__malloc(size_t size) {
+    if (size == 0) size = 1;
+    BALE_RETURN_IF(size > SIZE_MAX - BALE__PREFIX, NULL);
+    uint8_t *block = hooks.malloc_fn(hooks.ctx, size + BALE__PREFIX);
+    if (block == NULL) return NULL;
+    bale__store64(block, (uint64_t)size);
+    account((int64_t)size);
+    return block + BALE__PREFIX;
+}
+
+void *bale__calloc(size_t n, size_t size) {
+    size_t total;
+    if (!bale__mul_ok(n, size, &total)) return NULL;
+    void *p = bale__malloc(total);
+    if (p != NULL) memset(p, 0, total);
+    return p;
+}
+
+void *bale__realloc(void *ptr, size_t size) {
+    if (ptr == NULL) return bale__malloc(size);
+    if (size == 0) size = 1;
+    BALE_RETURN_IF(size > SIZE_MAX - BALE__PREFIX, NULL);
+    uint8_t *block = (uint8_t *)ptr - BALE__PREFIX;
+    size_t old = (size_t)bale__load64(block);
+    uint8_t *grown = hooks.realloc_fn(hooks.ctx, block, size + BALE__PREFIX);
+    if (grown == NULL) return NULL;
+    bale__store64(grown, (uint64_t)size);
+    account((int64_t)size - (int64_t)old);
+    return grown + BALE__PREFIX;
+}
+
+void bale__free(void *ptr) {
+    if (ptr == NULL) return;
+    uint8_t *block = (uint8_t *)ptr - BALE__PREFIX;
+    account(-(int64_t)bale__load64(block));
+    hooks.free_fn(hooks.ctx, block);
+}
+
+/* ---- bale__buf ---------------------------------------------------------- */
+
+bale_err bale__buf_reserve(bale__buf *b, size_t extra) {
+    BALE_RETURN_IF(extra > SIZE_MAX - b->size, BALE_NOMEM);
+    size_t need = b->size + extra;
+    if (need <= b->capacity) return BALE_OK;
+    size_t cap = b->capacity < 64 ? 64 : b->capacity;
+    while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    uint8_t *p = bale__realloc(b->data, cap);
+    BALE_RETURN_IF(p == NULL, BALE_NOMEM);
+    b->data = p;
+    b->capacity = cap;
+    return BALE_OK;
+}
+
+bale_err bale__buf_append(bale__buf *b, const void *src, size_t n) {
+    if (n == 0) return BALE_OK;
+    BALE_FORWARD_IF_ERROR(bale__buf_reserve(b, n));
+    memcpy(b->data + b->size, src, n);
+    b->size += n;
+    return BALE_OK;
+}
+
+bale_err bale__buf_put_varint(bale__buf *b, uint64_t v) {
+    uint8_t tmp[10];
+    size_t n = 0;
+    while (v >= 0x80) {
+        tmp[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    tmp[n++] = (uint8_t)v;
+    return bale__buf_append(b, tmp, n);
+}
+
+void bale__buf_free(bale__buf *b) {
+    bale__free(b->data);
+    b->data = NULL;
+    b->size = b->capacity = 0;
+}
+
+uint8_t *bale__buf_detach(bale__buf *b, size_t *size) {
+    uint8_t *p = b->data;
+    if (p != NULL && b->capacity > b->size + b->size / 8 + 64) {
+        uint8_t *fit = bale__realloc(p, b->size);
+        if (fit != NULL) p = fit; /* keep the larger block if shrinking fails */
+    }
+    *size = b->size;
+    b->data = NULL;
+    b->size = b->capacity = 0;
+    return p;
+}
+
+uint64_t bale__reader_varint(bale__reader *r) {
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        uint8_t byte = bale__reader_u8(r);
+        if (r->bad) return 0;
+        if (shift == 63 && byte > 1) break; /* would overflow 64 bits */
+        v |= (uint64_t)(byte & 0x7f) << shift;
+        if (!(byte & 0x80)) return v;
+    }
+    r->bad = 1;
+    return 0;
+}

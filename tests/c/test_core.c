@@ -1,0 +1,188 @@
+/* test_core.c - allocator accounting, errors, chunk framing and validation. */
+#include "test_util.h"
+
+static void test_version_and_errors(void) {
+    ASSERT_EQ(bale_version_number(), BALE_VERSION_NUMBER);
+    ASSERT_TRUE(strcmp(bale_version_string(), BALE_VERSION_STRING) == 0);
+    ASSERT_TRUE(strcmp(bale_strerror(BALE_NOMEM), "out of memory") == 0);
+    ASSERT_TRUE(strcmp(bale_errname(BALE_CORRUPT), "BALE_CORRUPT") == 0);
+    ASSERT_TRUE(strcmp(bale_strerror((bale_err)-999), "unknown error") == 0);
+    bale_backend b;
+    ASSERT_OK(bale_backend_parse("zstd", &b));
+    ASSERT_EQ(b, BALE_BACKEND_ZSTD);
+    ASSERT_ERR(bale_backend_parse("brotli", &b), BALE_UNSUPPORTED);
+    bale_encoding e;
+    ASSERT_OK(bale_encoding_parse("plain", &e));
+    ASSERT_EQ(e, BALE_ENC_PLAIN);
+    int lo, hi, d;
+    ASSERT_OK(bale_backend_levels(BALE_BACKEND_ZSTD, &lo, &hi, &d));
+    ASSERT_TRUE(lo == 1 && hi >= 19 && d == 3);
+}
+
+static void test_allocator_accounting(void) {
+    int64_t live = bale_memory_live();
+    int64_t v[4] = {1, 2, 3, 4};
+    bale_values in = tu_ints(v, 4);
+    bale_codec_opts o = tu_opts(BALE_ENC_PLAIN, BALE_BACKEND_NONE, 0);
+    bale_chunk *c;
+    ASSERT_OK(bale_chunk_encode(&in, &o, &c));
+    ASSERT_TRUE(bale_memory_live() >= live + (int64_t)bale_chunk_nbytes(c));
+    ASSERT_TRUE(bale_memory_peak() >= bale_memory_live());
+    /* Hooks can't change while memory is live. */
+    ASSERT_ERR(bale_set_allocator(NULL), BALE_BUSY);
+    bale_chunk_decref(c);
+    ASSERT_EQ(bale_memory_live(), live);
+    bale_allocator bad = {NULL, NULL, NULL, NULL};
+    ASSERT_ERR(bale_set_allocator(&bad), BALE_INVALID);
+}
+
+static void test_refcount(void) {
+    int64_t v[3] = {7, 8, 9};
+    bale_values in = tu_ints(v, 3);
+    bale_chunk *c;
+    ASSERT_OK(bale_chunk_encode(&in, NULL, &c));
+    ASSERT_EQ(bale_chunk_refcount(c), 1);
+    ASSERT_TRUE(bale_chunk_incref(c) == c);
+    ASSERT_EQ(bale_chunk_refcount(c), 2);
+    bale_chunk_decref(c);
+    ASSERT_EQ(bale_chunk_refcount(c), 1);
+    bale_chunk_decref(c);
+    bale_chunk_decref(NULL);
+}
+
+static void test_plain_every_backend(void) {
+    static const bale_backend backends[] = {BALE_BACKEND_NONE, BALE_BACKEND_LZ4,
+                                            BALE_BACKEND_ZSTD, BALE_BACKEND_ZLIB};
+    int64_t ints[1000];
+    double fl[5] = {0.0, -0.0, NAN, INFINITY, -1e300};
+    uint8_t bools[7] = {0, 1, 1, 0, 1, 0, 0};
+    for (int i = 0; i < 1000; i++) ints[i] = (int64_t)i * i - 5000;
+    ints[0] = INT64_MIN;
+    ints[1] = INT64_MAX;
+    const char *strs[] = {"", "a", "h\xc3\xa9llo", "\xff\xfe invalid utf-8", ""};
+    for (size_t b = 0; b < 4; b++) {
+        int lo, hi, d;
+        ASSERT_OK(bale_backend_levels(backends[b], &lo, &hi, &d));
+        for (int level = lo; level <= hi; level += (hi - lo) / 2 + 1) {
+            bale_codec_opts o = tu_opts(BALE_ENC_PLAIN, backends[b], level);
+            bale_values v = tu_ints(ints, 1000);
+            tu_roundtrip(&v, o);
+            v = tu_ints(ints, 0);
+            tu_roundtrip(&v, o);
+            v = tu_floats(fl, 5);
+            tu_roundtrip(&v, o);
+            v = tu_bools(bools, 7);
+            tu_roundtrip(&v, o);
+            for (int dt = BALE_DTYPE_STR; dt <= BALE_DTYPE_OBJECT; dt++) {
+                v = tu_strs((bale_dtype)dt, strs, 5);
+                tu_roundtrip(&v, o);
+                tu_free(&v);
+                v = tu_strs((bale_dtype)dt, strs, 0);
+                tu_roundtrip(&v, o);
+                tu_free(&v);
+            }
+        }
+    }
+}
+
+static void test_invalid_values(void) {
+    uint8_t bools[2] = {0, 2};
+    bale_values v = tu_bools(bools, 2);
+    bale_chunk *c = NULL;
+    ASSERT_ERR(bale_chunk_encode(&v, NULL, &c), BALE_INVALID);
+    uint64_t offs[3] = {0, 5, 3};
+    bale_values s = {BALE_DTYPE_STR, 2, "abcde", offs, 3};
+    ASSERT_ERR(bale_chunk_encode(&s, NULL, &c), BALE_INVALID);
+    bale_values bad_dtype = {(bale_dtype)42, 0, NULL, NULL, 0};
+    ASSERT_ERR(bale_chunk_encode(&bad_dtype, NULL, &c), BALE_INVALID);
+    ASSERT_TRUE(c == NULL);
+    bale_codec_opts o = tu_opts((bale_encoding)200, BALE_BACKEND_NONE, 0);
+    int64_t one = 1;
+    bale_values i1 = tu_ints(&one, 1);
+    ASSERT_ERR(bale_chunk_encode(&i1, &o, &c), BALE_UNSUPPORTED);
+}
+
+/* Every single-byte change to a chunk must be caught: by the checksum, or by
+ * the header checks. */
+static void test_validate_rejects_corruption(void) {
+    const char *strs[] = {"alpha", "beta", "gamma", "delta"};
+    bale_values v = tu_strs(BALE_DTYPE_STR, strs, 4);
+    bale_codec_opts o = tu_opts(BALE_ENC_PLAIN, BALE_BACKEND_LZ4, 1);
+    bale_chunk *c;
+    ASSERT_OK(bale_chunk_encode(&v, &o, &c));
+    size_t size;
+    const uint8_t *bytes = bale_chunk_bytes(c, &size);
+    uint8_t *copy = malloc(size);
+    for (size_t i = 0; i < size; i++) {
+        for (int bit = 0; bit < 8; bit++) {
+            memcpy(copy, bytes, size);
+            copy[i] ^= (uint8_t)(1u << bit);
+            bale_err err = bale_chunk_validate(copy, size);
+            ASSERT_TRUE(err != BALE_OK);
+            bale_chunk *c2 = NULL;
+            ASSERT_TRUE(bale_chunk_from_bytes(copy, size, &c2) != BALE_OK);
+            ASSERT_TRUE(c2 == NULL);
+        }
+    }
+    /* Truncations and a longer buffer. */
+    for (size_t n = 0; n < size; n++) ASSERT_TRUE(bale_chunk_validate(bytes, n) != BALE_OK);
+    uint8_t *longer = calloc(1, size + 1);
+    memcpy(longer, bytes, size);
+    ASSERT_ERR(bale_chunk_validate(longer, size + 1), BALE_CORRUPT);
+    /* A newer format version is unsupported, not corrupt. */
+    memcpy(copy, bytes, size);
+    copy[4] = 2;
+    ASSERT_ERR(bale_chunk_validate(copy, size), BALE_UNSUPPORTED);
+    ASSERT_ERR(bale_chunk_validate(NULL, 0), BALE_CORRUPT);
+    free(longer);
+    free(copy);
+    bale_chunk_decref(c);
+    tu_free(&v);
+}
+
+static void test_every_allocation_failure(void) {
+    int64_t ints[5000];
+    for (int i = 0; i < 5000; i++) ints[i] = i * 3;
+    const char *strs[] = {"x", "yy", "zzz"};
+    bale_values sv = tu_strs(BALE_DTYPE_STR, strs, 3);
+    static const bale_backend backends[] = {BALE_BACKEND_NONE, BALE_BACKEND_LZ4,
+                                            BALE_BACKEND_ZSTD, BALE_BACKEND_ZLIB};
+    for (size_t b = 0; b < 4; b++) {
+        bale_codec_opts o = tu_opts(BALE_ENC_PLAIN, backends[b], 0);
+        for (int which = 0; which < 2; which++) {
+            bale_values in = which ? sv : tu_ints(ints, 5000);
+            BALE_TEST_FOR_EACH_FAILURE({
+                bale_chunk *c = NULL;
+                bale_err err = bale_chunk_encode(&in, &o, &c);
+                ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+                if (err == BALE_OK) {
+                    size_t size;
+                    const void *bytes = bale_chunk_bytes(c, &size);
+                    bale_values out;
+                    err = bale_chunk_decode(c, &out);
+                    ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+                    if (err == BALE_OK) {
+                        tu_assert_same(&in, &out);
+                        bale_values_free(&out);
+                    }
+                    err = bale_chunk_validate(bytes, size);
+                    ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+                    bale_chunk *c2 = NULL;
+                    err = bale_chunk_from_bytes(bytes, size, &c2);
+                    ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+                    bale_chunk_decref(c2);
+                    err = bale_chunk_get(c, 2, &out);
+                    ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+                    if (err == BALE_OK) bale_values_free(&out);
+                }
+                bale_chunk_decref(c);
+            });
+        }
+    }
+    tu_free(&sv);
+}
+
+BALE_TEST_MAIN(BALE_TEST(test_version_and_errors), BALE_TEST(test_allocator_accounting),
+               BALE_TEST(test_refcount), BALE_TEST(test_plain_every_backend),
+               BALE_TEST(test_invalid_values), BALE_TEST(test_validate_rejects_corruption),
+               BALE_TEST(test_every_allocation_failure))
