@@ -1,0 +1,11 @@
+"""bale: large Python lists and dicts in a fraction of the memory.
+
+Values live in immutable, refcounted, compressed chunks; copies and slices
+share them; containers stream from any iterator; memory is released when the
+last reference goes.  See README.md and docs/design.md.
+"""
+from __future__ import annotations
+
+from ._bale import CorruptDataError, __version__, codecs, encodings, memory, reset_peak
+
+__all__ = ["CorruptDataError", "__version__", "codecs", "encodings", "memory", "reset_peak"]

@@ -1,0 +1,195 @@
+/*
+ * module.c - the bale._bale extension module: init, errors, and the
+ * module-level functions (codecs, memory, version).
+ */
+#include "bale_ext.h"
+
+PyObject *bale_CorruptDataError = NULL;
+
+PyObject *bale_ext_error(bale_err err) {
+    if (PyErr_Occurred()) return NULL;
+    switch (err) {
+    case BALE_OK:
+        PyErr_SetString(PyExc_SystemError, "bale: error reported without a code");
+        break;
+    case BALE_NOMEM:
+        PyErr_NoMemory();
+        break;
+    case BALE_CORRUPT:
+    case BALE_CHECKSUM:
+        PyErr_SetString(bale_CorruptDataError, bale_strerror(err));
+        break;
+    case BALE_RANGE:
+        PyErr_SetString(PyExc_IndexError, bale_strerror(err));
+        break;
+    case BALE_TYPE:
+        PyErr_SetString(PyExc_TypeError, bale_strerror(err));
+        break;
+    case BALE_NOTFOUND:
+        PyErr_SetString(PyExc_KeyError, bale_strerror(err));
+        break;
+    default:
+        PyErr_Format(PyExc_ValueError, "bale: %s", bale_strerror(err));
+        break;
+    }
+    return NULL;
+}
+
+int bale_ext_parse_codec(PyObject *codec, bale_codec_opts *out) {
+    bale_codec_opts o = bale_codec_opts_auto();
+    PyObject *name_obj = codec;
+    long level = 0;
+    if (codec == NULL || codec == Py_None) {
+        *out = o;
+        return 0;
+    }
+    if (PyTuple_Check(codec)) {
+        if (PyTuple_GET_SIZE(codec) != 2) goto bad;
+        name_obj = PyTuple_GET_ITEM(codec, 0);
+        level = PyLong_AsLong(PyTuple_GET_ITEM(codec, 1));
+        if (level == -1 && PyErr_Occurred()) return -1;
+    }
+    if (!PyUnicode_Check(name_obj)) goto bad;
+    const char *full = PyUnicode_AsUTF8(name_obj);
+    if (full == NULL) return -1;
+    char buf[64];
+    if (strlen(full) >= sizeof buf) goto bad;
+    strcpy(buf, full);
+    char *colon = strchr(buf, ':');
+    if (colon != NULL) {
+        if (PyTuple_Check(codec)) goto bad;
+        char *end;
+        level = strtol(colon + 1, &end, 10);
+        if (*end != '\0' || end == colon + 1) goto bad;
+        *colon = '\0';
+    }
+    char *plus = strchr(buf, '+');
+    const char *backend_name = buf;
+    if (plus != NULL) {
+        *plus = '\0';
+        if (bale_encoding_parse(buf, &o.encoding) != BALE_OK) goto bad;
+        backend_name = plus + 1;
+    }
+    if (bale_backend_parse(backend_name, &o.backend) != BALE_OK) goto bad;
+    if (plus == NULL && o.backend != BALE_BACKEND_AUTO) o.encoding = BALE_ENC_AUTO;
+    if (o.backend != BALE_BACKEND_AUTO && level != 0) {
+        int lo, hi;
+        if (bale_backend_levels(o.backend, &lo, &hi, NULL) != BALE_OK || level < lo ||
+            level > hi) {
+            PyErr_Format(PyExc_ValueError, "codec %R: level %ld outside %d..%d", codec,
+                         level, lo, hi);
+            return -1;
+        }
+    }
+    o.level = (int)level;
+    *out = o;
+    return 0;
+bad:
+    PyErr_Format(PyExc_ValueError,
+                 "codec must be 'auto', a name from bale.codecs() optionally with "
+                 "':level', or a (name, level) tuple; got %R",
+                 codec);
+    return -1;
+}
+
+/* codecs() -> dict {name: (min_level, max_level, default_level)}: the
+ * backends compiled in.  New reference. */
+static PyObject *bale_codecs(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    static const bale_backend all[] = {BALE_BACKEND_NONE, BALE_BACKEND_LZ4,
+                                       BALE_BACKEND_ZSTD, BALE_BACKEND_ZLIB};
+    PyObject *d = PyDict_New();
+    if (d == NULL) return NULL;
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+        int lo, hi, def;
+        if (bale_backend_levels(all[i], &lo, &hi, &def) != BALE_OK) continue;
+        PyObject *levels = Py_BuildValue("(iii)", lo, hi, def);
+        if (levels == NULL || PyDict_SetItemString(d, bale_backend_name(all[i]), levels) < 0) {
+            Py_XDECREF(levels);
+            Py_DECREF(d);
+            return NULL;
+        }
+        Py_DECREF(levels);
+    }
+    return d;
+}
+
+/* encodings() -> tuple of value-encoding names.  New reference. */
+static PyObject *bale_encodings(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    PyObject *names = PyList_New(0);
+    if (names == NULL) return NULL;
+    for (int id = 0; id < 255; id++) {
+        const char *name = bale_encoding_name((bale_encoding)id);
+        if (name == NULL) continue;
+        PyObject *s = PyUnicode_FromString(name);
+        if (s == NULL || PyList_Append(names, s) < 0) {
+            Py_XDECREF(s);
+            Py_DECREF(names);
+            return NULL;
+        }
+        Py_DECREF(s);
+    }
+    PyObject *t = PyList_AsTuple(names);
+    Py_DECREF(names);
+    return t;
+}
+
+/* memory() -> dict {"live": bytes, "peak": bytes}.  New reference. */
+static PyObject *bale_memory(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    return Py_BuildValue("{sLsL}", "live", (long long)bale_memory_live(), "peak",
+                         (long long)bale_memory_peak());
+}
+
+static PyObject *bale_reset_peak(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    bale_memory_reset_peak();
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef module_methods[] = {
+    {"codecs", bale_codecs, METH_NOARGS,
+     "codecs() -> dict\n\nBackends compiled in: name -> (min_level, max_level, default_level)."},
+    {"encodings", bale_encodings, METH_NOARGS,
+     "encodings() -> tuple\n\nValue encodings compiled in (filters applied before a backend)."},
+    {"memory", bale_memory, METH_NOARGS,
+     "memory() -> dict\n\nBytes the library holds now ('live') and at most so far ('peak')."},
+    {"reset_peak", bale_reset_peak, METH_NOARGS,
+     "reset_peak()\n\nSets the peak figure of memory() to the live one."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef bale_module = {
+    PyModuleDef_HEAD_INIT, "bale._bale",
+    "C core of bale: compressed, chunked lists and dicts.", -1, module_methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__bale(void);
+PyMODINIT_FUNC PyInit__bale(void) {
+    PyObject *m = PyModule_Create(&bale_module);
+    if (m == NULL) return NULL;
+    if (PyModule_AddStringConstant(m, "__version__", bale_version_string()) < 0) goto fail;
+    if (bale_CorruptDataError == NULL) {
+        bale_CorruptDataError = PyErr_NewExceptionWithDoc(
+            "bale.CorruptDataError",
+            "Bytes given to bale (a pickle, a file) are not a valid encoding.",
+            PyExc_ValueError, NULL);
+        if (bale_CorruptDataError == NULL) goto fail;
+    }
+    Py_INCREF(bale_CorruptDataError);
+    if (PyModule_AddObject(m, "CorruptDataError", bale_CorruptDataError) < 0) {
+        Py_DECREF(bale_CorruptDataError);
+        goto fail;
+    }
+    if (bale_ext_list_init(m) < 0 || bale_ext_dict_init(m) < 0) goto fail;
+    return m;
+fail:
+    Py_DECREF(m);
+    return NULL;
+}
