@@ -1,0 +1,489 @@
+/* test_codec_int.c - FOR, DELTA, DICT (fixed width), SHUFFLE, XORFLOAT and
+ * the numeric auto policy: round trips over every backend and edge data,
+ * allocation failures, corrupt stages, and the flights columns if present. */
+#include "test_util.h"
+
+#include "../../src/codec/int_internal.h"
+
+#include <unistd.h>
+
+static const bale_backend all_backends[] = {BALE_BACKEND_NONE, BALE_BACKEND_LZ4,
+                                            BALE_BACKEND_ZSTD, BALE_BACKEND_ZLIB};
+static const bale_encoding num_encodings[] = {BALE_ENC_PLAIN, BALE_ENC_FOR,
+                                              BALE_ENC_DELTA, BALE_ENC_DICT,
+                                              BALE_ENC_SHUFFLE, BALE_ENC_XORFLOAT};
+#define NBACK (sizeof all_backends / sizeof *all_backends)
+#define NENC (sizeof num_encodings / sizeof *num_encodings)
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rnd(void) {
+    uint64_t x = rng_state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return rng_state = x;
+}
+
+/* ---- stage-level helpers: every variant, straight through the table ------ */
+
+typedef bale_err (*variant_fn)(const bale_values *, bale__int_variant, bale__buf *);
+
+typedef struct stage_case {
+    bale_encoding enc;
+    variant_fn fn; /* NULL: the table's encode */
+    bale__int_variant var;
+} stage_case;
+
+static const stage_case stage_cases[] = {
+    {BALE_ENC_FOR, bale__for_encode_variant, BALE__VAR_PACKED},
+    {BALE_ENC_FOR, bale__for_encode_variant, BALE__VAR_PLANES},
+    {BALE_ENC_DELTA, bale__delta_encode_variant, BALE__VAR_PACKED},
+    {BALE_ENC_DELTA, bale__delta_encode_variant, BALE__VAR_PLANES},
+    {BALE_ENC_DELTA, bale__delta_encode_variant, BALE__VAR_PATCHED},
+    {BALE_ENC_DICT, bale__dict_fixed_encode_variant, BALE__VAR_PACKED},
+    {BALE_ENC_DICT, bale__dict_fixed_encode_variant, BALE__VAR_PLANES},
+    {BALE_ENC_DICT, bale__dict_fixed_encode_variant, BALE__VAR_SECTIONS},
+    {BALE_ENC_SHUFFLE, NULL, BALE__VAR_PACKED},
+    {BALE_ENC_XORFLOAT, NULL, BALE__VAR_PACKED},
+};
+#define NSTAGE (sizeof stage_cases / sizeof *stage_cases)
+
+static bale_err stage_encode(const stage_case *sc, const bale_values *in, bale__buf *out) {
+    if (sc->fn) return sc->fn(in, sc->var, out);
+    return bale__encoding_find(sc->enc)->encode(in, out);
+}
+
+/* Encodes with one stage variant, decodes and gets every element back. */
+static void stage_roundtrip(const stage_case *sc, const bale_values *in) {
+    const bale__encoding_impl *impl = bale__encoding_find(sc->enc);
+    ASSERT_TRUE(impl != NULL);
+    if (!impl->supports(in->dtype)) return;
+    bale__buf st = {0};
+    bale_err err = stage_encode(sc, in, &st);
+    if (err == BALE_UNSUPPORTED && sc->enc == BALE_ENC_DICT) {
+        bale__buf_free(&st);
+        return;
+    }
+    ASSERT_OK(err);
+    bale_values out;
+    ASSERT_OK(impl->decode(in->dtype, in->count, st.data, st.size, in->data_size, &out));
+    tu_assert_same(in, &out);
+    bale_values_free(&out);
+    size_t w = bale_dtype_width(in->dtype);
+    uint64_t step = in->count > 200 ? in->count / 97 : 1;
+    for (uint64_t i = 0; impl->get && i < in->count; i += step) {
+        bale_values one;
+        ASSERT_OK(impl->get(in->dtype, in->count, st.data, st.size, i, &one));
+        ASSERT_MEM_EQ(one.data, (const uint8_t *)in->data + i * w, w);
+        bale_values_free(&one);
+    }
+    if (impl->get) {
+        bale_values one;
+        ASSERT_ERR(impl->get(in->dtype, in->count, st.data, st.size, in->count, &one),
+                   BALE_RANGE);
+    }
+    bale__buf_free(&st);
+}
+
+/* Every encoding x backend through the chunk API, then every stage variant. */
+static void roundtrip_all(const bale_values *in) {
+    for (size_t e = 0; e < NENC; e++) {
+        if (!bale_encoding_supports(num_encodings[e], in->dtype)) continue;
+        for (size_t b = 0; b < NBACK; b++) {
+            bale_codec_opts o = tu_opts(num_encodings[e], all_backends[b], 0);
+            bale_chunk *c = NULL;
+            bale_err err = bale_chunk_encode(in, &o, &c);
+            if (num_encodings[e] == BALE_ENC_DICT && err == BALE_UNSUPPORTED) continue;
+            ASSERT_OK(err);
+            bale_chunk_decref(c);
+            tu_roundtrip(in, o);
+        }
+    }
+    tu_roundtrip(in, bale_codec_opts_auto());
+    for (size_t s = 0; s < NSTAGE; s++) stage_roundtrip(&stage_cases[s], in);
+}
+
+static void test_int_edges(void) {
+    static int64_t v[3000];
+    bale_values in;
+    /* empty, one element, extremes (deltas overflow both ways). */
+    in = tu_ints(v, 0);
+    roundtrip_all(&in);
+    v[0] = -42;
+    in = tu_ints(v, 1);
+    roundtrip_all(&in);
+    int64_t ext[] = {INT64_MIN, INT64_MAX, INT64_MIN, 0, -1, INT64_MAX, 1, INT64_MIN};
+    in = tu_ints(ext, 8);
+    roundtrip_all(&in);
+    int64_t ext2[] = {INT64_MAX, INT64_MAX};
+    in = tu_ints(ext2, 2);
+    roundtrip_all(&in);
+    /* constant, sorted, random, alternating extremes over blocks and tails. */
+    size_t sizes[] = {63, 64, 65, 128, 1000, 3000};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        size_t n = sizes[s];
+        for (size_t i = 0; i < n; i++) v[i] = 123456789;
+        in = tu_ints(v, n);
+        roundtrip_all(&in);
+        for (size_t i = 0; i < n; i++) v[i] = (int64_t)(i * 7 + (rnd() % 3)) - 500;
+        roundtrip_all(&in);
+        for (size_t i = 0; i < n; i++) v[i] = (int64_t)rnd();
+        roundtrip_all(&in);
+        for (size_t i = 0; i < n; i++) v[i] = i % 2 ? INT64_MAX : INT64_MIN;
+        roundtrip_all(&in);
+        for (size_t i = 0; i < n; i++) v[i] = (int64_t)(rnd() % 5) - 2; /* few distinct */
+        roundtrip_all(&in);
+    }
+    /* DICT: 600 values 5 times each (frequency ties across the hot/cold
+     * split), in a narrow range (array-indexed collect) and spread out
+     * (hashed collect, multi-byte radix sort). */
+    for (size_t i = 0; i < 3000; i++) v[i] = (int64_t)((i * 7) % 600) - 300;
+    in = tu_ints(v, 3000);
+    roundtrip_all(&in);
+    for (size_t i = 0; i < 3000; i++) v[i] = (int64_t)((i * 7) % 600) * 1000003 - 7;
+    roundtrip_all(&in);
+}
+
+/* Data whose FOR width is exactly w (and deltas as wide), for w = 0..64. */
+static void test_every_width(void) {
+    static int64_t v[1100];
+    for (unsigned w = 0; w <= 64; w++) {
+        uint64_t mask = w == 64 ? ~0ull : (1ull << w) - 1;
+        size_t sizes[] = {1, 7, 64, 200, 1100};
+        for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+            size_t n = sizes[s];
+            int64_t base = w == 64 ? 0 : -(int64_t)(mask / 2);
+            for (size_t i = 0; i < n; i++) v[i] = base + (int64_t)(rnd() & mask);
+            if (n > 1) {
+                v[0] = base;
+                v[n - 1] = (int64_t)((uint64_t)base + mask);
+            }
+            bale_values in = tu_ints(v, n);
+            /* Width check on the stage: FOR packs at exactly w bits. */
+            if (n > 1) {
+                bale__buf st = {0};
+                ASSERT_OK(bale__for_encode_variant(&in, BALE__VAR_PACKED, &st));
+                ASSERT_EQ(st.data[0], w);
+                ASSERT_U64_EQ(st.size, 9 + (n * w + 7) / 8);
+                bale__buf_free(&st);
+            }
+            if (n == 1100 || n == 7) {
+                roundtrip_all(&in);
+            } else {
+                for (size_t sc = 0; sc < NSTAGE; sc++) stage_roundtrip(&stage_cases[sc], &in);
+            }
+        }
+    }
+}
+
+static void test_floats(void) {
+    static double f[2000];
+    uint64_t nan_payload = 0x7ff8000000abcdefull, snan = 0xfff0000000000001ull;
+    double special[8];
+    memcpy(&special[0], &nan_payload, 8);
+    memcpy(&special[1], &snan, 8);
+    special[2] = INFINITY;
+    special[3] = -INFINITY;
+    special[4] = -0.0;
+    special[5] = 0.0;
+    special[6] = 5e-324;
+    special[7] = -1.7976931348623157e308;
+    bale_values in = tu_floats(special, 8);
+    roundtrip_all(&in);
+    in = tu_floats(f, 0);
+    roundtrip_all(&in);
+    double x = 100.0;
+    for (size_t i = 0; i < 2000; i++) {
+        x += (double)(rnd() % 1000) / 1000.0 - 0.5;
+        f[i] = x;
+    }
+    in = tu_floats(f, 2000);
+    roundtrip_all(&in);
+    for (size_t i = 0; i < 2000; i++) f[i] = (double)(rnd() % 10) * 0.25;
+    roundtrip_all(&in);
+    for (size_t i = 0; i < 2000; i++) f[i] = special[rnd() % 8];
+    roundtrip_all(&in);
+}
+
+static void test_bools(void) {
+    static uint8_t b[1000];
+    bale_values in = tu_bools(b, 0);
+    roundtrip_all(&in);
+    for (size_t n = 1; n <= 1000; n = n * 3 + 1) {
+        for (size_t i = 0; i < n; i++) b[i] = rnd() & 1;
+        in = tu_bools(b, n);
+        roundtrip_all(&in);
+        memset(b, 1, n);
+        roundtrip_all(&in);
+        memset(b, 0, n);
+        roundtrip_all(&in);
+    }
+    /* FOR stage whose values reach 2: corrupt for bools, fine for ints. */
+    uint8_t st[9 + 1] = {1, 1, 0, 0, 0, 0, 0, 0, 0, 0x01};
+    bale_values out;
+    const bale__encoding_impl *f = bale__encoding_find(BALE_ENC_FOR);
+    ASSERT_ERR(f->decode(BALE_DTYPE_BOOL, 3, st, sizeof st, 3, &out), BALE_CORRUPT);
+    ASSERT_ERR(f->get(BALE_DTYPE_BOOL, 3, st, sizeof st, 0, &out), BALE_CORRUPT);
+    ASSERT_OK(f->get(BALE_DTYPE_BOOL, 3, st, sizeof st, 1, &out));
+    bale_values_free(&out);
+    ASSERT_OK(f->decode(BALE_DTYPE_INT, 3, st, sizeof st, 24, &out));
+    ASSERT_EQ(((int64_t *)out.data)[0], 2);
+    bale_values_free(&out);
+    /* Base 2 with width 0. */
+    uint8_t st2[9] = {0, 2, 0, 0, 0, 0, 0, 0, 0};
+    ASSERT_ERR(f->decode(BALE_DTYPE_BOOL, 5, st2, sizeof st2, 5, &out), BALE_CORRUPT);
+}
+
+static void test_dict_too_many(void) {
+    size_t n = BALE_DICT_MAX_DISTINCT + 10;
+    int64_t *v = malloc(n * 8);
+    for (size_t i = 0; i < n; i++) v[i] = (int64_t)(i * 2654435761u);
+    bale_values in = tu_ints(v, n);
+    bale_codec_opts o = tu_opts(BALE_ENC_DICT, BALE_BACKEND_NONE, 0);
+    bale_chunk *c = NULL;
+    ASSERT_ERR(bale_chunk_encode(&in, &o, &c), BALE_UNSUPPORTED);
+    ASSERT_TRUE(c == NULL);
+    bale__buf st = {0};
+    ASSERT_ERR(bale__dict_fixed_encode_variant(&in, BALE__VAR_PLANES, &st), BALE_UNSUPPORTED);
+    ASSERT_U64_EQ(st.size, 0);
+    bale__buf_free(&st);
+    tu_roundtrip(&in, bale_codec_opts_auto());
+    /* Exactly at the limit is still a dictionary. */
+    in.count = BALE_DICT_MAX_DISTINCT;
+    in.data_size = in.count * 8;
+    tu_roundtrip(&in, o);
+    free(v);
+}
+
+/* Encode and decode (and get) with every allocation failing in turn. */
+static void test_allocation_failures(void) {
+    static int64_t v[3000];
+    for (size_t i = 0; i < 3000; i++) v[i] = (int64_t)(i / 3) * 5 + (int64_t)(rnd() % 4);
+    v[100] = 1 << 20; /* an exception for patched deltas */
+    bale_values ins[2] = {tu_ints(v, 3000), tu_ints(v, 0)};
+    static double f[500];
+    for (size_t i = 0; i < 500; i++) f[i] = (double)(rnd() % 50);
+    bale_values fin = tu_floats(f, 500);
+    for (int k = 0; k < 3; k++) {
+        const bale_values *in = k < 2 ? &ins[k] : &fin;
+        for (size_t e = 0; e < NENC + 1; e++) {
+            bale_encoding enc = e < NENC ? num_encodings[e] : BALE_ENC_AUTO;
+            if (enc != BALE_ENC_AUTO && !bale_encoding_supports(enc, in->dtype)) continue;
+            for (size_t b = 0; b < 3; b++) {
+                bale_codec_opts o = enc == BALE_ENC_AUTO ? bale_codec_opts_auto()
+                                                         : tu_opts(enc, all_backends[b], 0);
+                if (enc == BALE_ENC_AUTO && b > 0) continue;
+                BALE_TEST_FOR_EACH_FAILURE({
+                    bale_chunk *c = NULL;
+                    bale_err err = bale_chunk_encode(in, &o, &c);
+                    ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+                    if (err == BALE_OK) {
+                        bale_values out;
+                        err = bale_chunk_decode(c, &out);
+                        ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+                        if (err == BALE_OK) {
+                            tu_assert_same(in, &out);
+                            bale_values_free(&out);
+                        }
+                        if (in->count) {
+                            err = bale_chunk_get(c, in->count - 1, &out);
+                            ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+                            if (err == BALE_OK) bale_values_free(&out);
+                        }
+                    }
+                    bale_chunk_decref(c);
+                });
+            }
+        }
+        /* Stage variants straight through encode and decode. */
+        for (size_t s = 0; s < NSTAGE; s++) {
+            const stage_case *sc = &stage_cases[s];
+            const bale__encoding_impl *impl = bale__encoding_find(sc->enc);
+            if (!impl->supports(in->dtype)) continue;
+            BALE_TEST_FOR_EACH_FAILURE({
+                bale__buf st = {0};
+                bale_err err = stage_encode(sc, in, &st);
+                ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+                if (err == BALE_OK) {
+                    bale_values out;
+                    err = impl->decode(in->dtype, in->count, st.data, st.size,
+                                       in->data_size, &out);
+                    ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+                    if (err == BALE_OK) {
+                        tu_assert_same(in, &out);
+                        bale_values_free(&out);
+                    }
+                }
+                bale__buf_free(&st);
+            });
+        }
+    }
+}
+
+/* Decodes bytes that may be anything: must not crash or leak. */
+static void decode_any(const bale__encoding_impl *impl, bale_dtype dtype,
+                       uint64_t count, const uint8_t *p, size_t n) {
+    bale_values out;
+    bale_err err = impl->decode(dtype, count, p, n, count * bale_dtype_width(dtype), &out);
+    if (err == BALE_OK) {
+        ASSERT_U64_EQ(out.count, count);
+        if (dtype == BALE_DTYPE_BOOL)
+            for (uint64_t i = 0; i < count; i++) ASSERT_TRUE(((uint8_t *)out.data)[i] <= 1);
+        bale_values_free(&out);
+    } else {
+        ASSERT_TRUE(err == BALE_CORRUPT);
+    }
+    if (impl->get && count) {
+        err = impl->get(dtype, count, p, n, rnd() % count, &out);
+        if (err == BALE_OK)
+            bale_values_free(&out);
+        else
+            ASSERT_TRUE(err == BALE_CORRUPT);
+    }
+}
+
+static void corrupt_stage(const bale__encoding_impl *impl, bale_dtype dtype,
+                          uint64_t count, const uint8_t *st, size_t n) {
+    /* Exact copies so ASan sees any read past the end. */
+    for (size_t len = 0; len <= n + 1; len++) {
+        uint8_t *p = malloc(len ? len : 1);
+        memcpy(p, st, len <= n ? len : n);
+        if (len > n) p[n] = 0;
+        decode_any(impl, dtype, count, p, len);
+        if (len == n + 1) {
+            bale_values out;
+            ASSERT_TRUE(impl->decode(dtype, count, p, len, count * bale_dtype_width(dtype),
+                                     &out) != BALE_OK);
+        }
+        free(p);
+    }
+    uint8_t *p = malloc(n ? n : 1);
+    for (size_t i = 0; i < n; i++) {
+        static const uint8_t flips[] = {0x01, 0x80, 0xff};
+        for (size_t f = 0; f < 3; f++) {
+            memcpy(p, st, n);
+            p[i] ^= flips[f];
+            decode_any(impl, dtype, count, p, n);
+        }
+    }
+    for (int t = 0; t < 200; t++) {
+        size_t len = (size_t)(rnd() % (n + 16));
+        uint8_t *q = malloc(len ? len : 1);
+        for (size_t i = 0; i < len; i++) q[i] = (uint8_t)rnd();
+        if (len) q[0] = (uint8_t)(rnd() % 3); /* plausible mode/layout bytes */
+        decode_any(impl, dtype, count, q, len);
+        /* Wrong counts against a valid stage. */
+        decode_any(impl, dtype, rnd() % (count + 3), st, n);
+        free(q);
+    }
+    free(p);
+}
+
+static void test_corrupt_stages(void) {
+    static int64_t v[300];
+    for (size_t i = 0; i < 300; i++) v[i] = (int64_t)(i * 3 + rnd() % 3);
+    v[50] = 1000000;
+    v[51] = -7;
+    bale_values ints = tu_ints(v, 300);
+    static double f[100];
+    for (size_t i = 0; i < 100; i++) f[i] = (double)(rnd() % 7) / 3.0;
+    bale_values fl = tu_floats(f, 100);
+    static uint8_t b[77];
+    for (size_t i = 0; i < 77; i++) b[i] = rnd() & 1;
+    bale_values bo = tu_bools(b, 77);
+    const bale_values *all[] = {&ints, &fl, &bo};
+    for (size_t k = 0; k < 3; k++) {
+        for (size_t s = 0; s < NSTAGE; s++) {
+            const stage_case *sc = &stage_cases[s];
+            const bale__encoding_impl *impl = bale__encoding_find(sc->enc);
+            if (!impl->supports(all[k]->dtype)) continue;
+            bale__buf st = {0};
+            ASSERT_OK(stage_encode(sc, all[k], &st));
+            corrupt_stage(impl, all[k]->dtype, all[k]->count, st.data, st.size);
+            bale__buf_free(&st);
+        }
+    }
+}
+
+/* ---- the flights columns ---------------------------------------------------- */
+
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* Loads date (minutes since the epoch), delay and distance; returns rows. */
+static size_t load_flights(const char *dir, int64_t **cols) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "xz -dc '%s/flights-3m.csv.xz'", dir);
+    FILE *fp = popen(cmd, "r");
+    if (fp == NULL) return 0;
+    size_t cap = 1 << 20, n = 0;
+    for (int c = 0; c < 3; c++) cols[c] = malloc(cap * 8);
+    char line[256];
+    if (fgets(line, sizeof line, fp) == NULL) { pclose(fp); return 0; }
+    while (fgets(line, sizeof line, fp)) {
+        int y, mo, d, h, mi;
+        long delay, dist;
+        if (sscanf(line, "%d-%d-%dT%d:%d", &y, &mo, &d, &h, &mi) != 5) continue;
+        char *p = strchr(line, ',');
+        if (p == NULL || sscanf(p + 1, "%ld,%ld", &delay, &dist) != 2) continue;
+        if (n == cap) {
+            cap *= 2;
+            for (int c = 0; c < 3; c++) cols[c] = realloc(cols[c], cap * 8);
+        }
+        cols[0][n] = (days_from_civil(y, (unsigned)mo, (unsigned)d) * 24 + h) * 60 + mi;
+        cols[1][n] = delay;
+        cols[2][n] = dist;
+        n++;
+    }
+    pclose(fp);
+    return n;
+}
+
+static void test_flights(void) {
+    const char *dir = getenv("BALE_DATA_DIR");
+    char path[4096];
+    if (dir == NULL) dir = "/work/shared/data";
+    snprintf(path, sizeof path, "%s/flights-3m.csv.xz", dir);
+    if (access(path, R_OK) != 0) {
+        printf("skip test_flights: %s not found (set BALE_DATA_DIR)\n", path);
+        return;
+    }
+    int64_t *cols[3];
+    size_t rows = load_flights(dir, cols);
+    ASSERT_TRUE(rows > 1000000);
+    static const char *names[] = {"date", "delay", "distance"};
+    static const double targets[] = {0.10, 0.90, 1.35};
+    for (int c = 0; c < 3; c++) {
+        uint64_t total = 0;
+        for (size_t i = 0; i < rows; i += 8192) {
+            size_t k = rows - i < 8192 ? rows - i : 8192;
+            bale_values in = tu_ints(cols[c] + i, k);
+            bale_chunk *ch;
+            ASSERT_OK(bale_chunk_encode(&in, NULL, &ch));
+            /* Payload only: the 48-byte header is the container's business. */
+            total += bale_chunk_encoded_size(ch) - 48;
+            if (i % (8192 * 50) == 0) {
+                bale_values out;
+                ASSERT_OK(bale_chunk_decode(ch, &out));
+                tu_assert_same(&in, &out);
+                bale_values_free(&out);
+            }
+            bale_chunk_decref(ch);
+        }
+        double bpe = (double)total / (double)rows;
+        printf("flights %-8s auto: %.4f B/element (target %.2f)\n", names[c], bpe, targets[c]);
+        ASSERT_TRUE(bpe <= targets[c]);
+    }
+    for (int c = 0; c < 3; c++) free(cols[c]);
+}
+
+BALE_TEST_MAIN(BALE_TEST(test_int_edges), BALE_TEST(test_every_width),
+               BALE_TEST(test_floats), BALE_TEST(test_bools),
+               BALE_TEST(test_dict_too_many), BALE_TEST(test_allocation_failures),
+               BALE_TEST(test_corrupt_stages), BALE_TEST(test_flights))
