@@ -1,0 +1,1254 @@
+/*
+ * fsst.c - the FSST encoding: a per-chunk table of up to 255 symbols of 1-8
+ * bytes replaces frequent substrings by one-byte codes, and each value can be
+ * decoded alone.  Written from the description in Boncz, Neumann and Leis,
+ * "FSST: Fast Random Access String Compression", VLDB 2020: code 255 is an
+ * escape followed by a literal byte; the table is grown greedily over a
+ * sample in a few generations, each keeping the 255 candidates (symbols and
+ * concatenations of adjacent symbols) with the largest gain.
+ *
+ * Two options, chosen per chunk (flag bits in the first stage byte):
+ *  - FRONT: values are front coded within each block (shared prefix length
+ *    with the previous value, then the FSST codes of the rest), which pays
+ *    off on sorted data;
+ *  - HUFF: the code stream is entropy coded with a canonical Huffman code
+ *    whose alphabet also holds an end-of-value symbol (no per-value lengths)
+ *    and the prefix lengths.
+ * Values are grouped in blocks of 2^shift; a block index gives O(1) access
+ * to a block, a get decodes at most one block.
+ *
+ * Stage layout (docs/design-strings.md has the full description):
+ *
+ *   u8   flags        BALE_FSST_FRONT | BALE_FSST_HUFF, other bits zero
+ *   u8   shift        log2 of the values per block, <= BALE_STR_MAX_BLOCK_SHIFT
+ *   u8   nlen[8]      symbols of length 1..8; codes are given in this order
+ *                     (all 1-byte symbols first), sum <= 255
+ *   ...  symbols      the symbol bytes back to back
+ *   if HUFF:
+ *     varint A        alphabet size: nsym + 2 (+ 1 + largest prefix length
+ *                     with FRONT); symbol nsym = escape, nsym + 1 = end of
+ *                     value, nsym + 2 + p = shared prefix of p bytes
+ *     u8[(A+1)/2]     code length of each symbol, 4 bits (low nibble first),
+ *                     0 = unused, at most FSST_HUFF_MAX_LEN
+ *   u8   ow           width of a block offset, 1..8
+ *   ...  ends         nblocks = ceil(count / 2^shift) end offsets (ow bytes
+ *                     each) of the blocks in the body, non-decreasing, the
+ *                     last equal to the body size
+ *   ...  body         the blocks:
+ *     bytes mode:     per value: [varint prefix (FRONT, not the first of its
+ *                     block)] varint n, then n code bytes (255 = escape, then
+ *                     one literal byte)
+ *     HUFF mode:      a bit stream (MSB first) per block, padded with zero
+ *                     bits to a byte: per value [prefix symbol (FRONT, not
+ *                     first)] then symbols, an escape followed by 8 literal
+ *                     bits, and the end-of-value symbol
+ */
+#include "str_internal.h"
+
+#define FSST_ESC 255u
+#define FSST_MAX_SYMBOLS 255u
+/* Table construction: generations over a sample of this many bytes (the
+ * paper: 5 generations over ~16 KB).  Measured on npm names in 64 KiB
+ * chunks (design-strings.md): 16 KB / 5 generations -> 8 KB / 4 generations
+ * with the growing sample shares below costs 1.5% of size and cuts the
+ * encode time ~1.4x; with hash tables cleared through lists of used slots
+ * (never swept or re-zeroed whole) and a 3-byte match index,
+ * auto FSST encode went from ~18 to ~60 MB/s (CPU time). */
+#ifndef FSST_GENERATIONS
+#define FSST_GENERATIONS 4
+#endif
+#ifndef FSST_SAMPLE_BYTES
+#define FSST_SAMPLE_BYTES 8192u
+#endif
+/* Share of the sample each generation but the last looks at, in 1/128ths:
+ * FIRST + gen * STEP (10, 48, 86 of 128, then all). */
+#ifndef FSST_SHARE_FIRST
+#define FSST_SHARE_FIRST 10
+#endif
+#ifndef FSST_SHARE_STEP
+#define FSST_SHARE_STEP 38
+#endif
+/* Pieces of long values sampled are cut to this length. */
+#define FSST_SAMPLE_PIECE 256u
+/* A symbol is kept in the final table only if, scaled from the sample to the
+ * whole chunk, it saves more bytes than it costs to store (len + 1). */
+#define FSST_KEEP_FACTOR 1.0
+/* Longest shared prefix recorded by FRONT (longer ones are cut): bounds the
+ * Huffman alphabet. */
+#define FSST_MAX_PREFIX 255u
+/* Longest Huffman code: the decode table has 2^FSST_HUFF_MAX_LEN entries. */
+#define FSST_HUFF_MAX_LEN 11u
+/* A get builds a lookup table of this many bits (cheap to fill). */
+#define FSST_HUFF_GET_BITS 8u
+/* Auto flags: FRONT when shared prefixes cover at least 1/this of the
+ * bytes (sorted keys, paths, URLs); HUFF when it saves at least 1/this of
+ * the byte-mode body (it costs decode speed). */
+#define FSST_FRONT_MIN_SHARE 8u
+#define FSST_HUFF_MIN_SAVING 32u
+#define FSST_ALPHABET_MAX (FSST_MAX_SYMBOLS + 2 + FSST_MAX_PREFIX + 1)
+
+static inline uint64_t len_mask(unsigned len) {
+    return len >= 8 ? ~(uint64_t)0 : (((uint64_t)1 << (8 * len)) - 1);
+}
+static inline uint64_t load_upto8(const uint8_t *p, size_t rem) {
+    uint64_t w = 0;
+    if (BALE_LIKELY(rem >= 8)) return bale__load64(p);
+    memcpy(&w, p, rem);
+    return w;
+}
+
+/* The next bytes at p (rem of them belong to the value): a plain 8-byte load
+ * whenever 8 bytes remain before `end` (the end of the chunk's data, so the
+ * load stays inside the caller's buffer); bytes past rem are ignored by
+ * table_match, which compares only within a symbol's length <= rem. */
+static inline uint64_t load_within(const uint8_t *p, size_t rem, const uint8_t *end) {
+    if (BALE_LIKELY(end - p >= 8)) return bale__load64(p);
+    return load_upto8(p, rem);
+}
+
+/* ========================================================================
+ * Symbol table for the encoder
+ * ====================================================================== */
+#define FSST_HASH_BITS 12
+typedef struct fsst_table {
+    unsigned nsym;
+    uint64_t sym[FSST_MAX_SYMBOLS];
+    uint64_t mask[FSST_MAX_SYMBOLS]; /* len_mask(len) */
+    uint8_t len[FSST_MAX_SYMBOLS];
+    int16_t byte_code[256];              /* code of the 1-byte symbol, or -1 */
+    /* Chains of 1 + code (0 = end), longest first: symbols of 3+ bytes by
+     * their first 3 bytes, 2-byte symbols by their 2.  Keying the long ones
+     * by 3 bytes keeps the chains short (one compare per position mostly). */
+    uint8_t head3[1u << FSST_HASH_BITS];
+    uint8_t head2[1u << FSST_HASH_BITS];
+    uint8_t next[FSST_MAX_SYMBOLS];
+} fsst_table;
+
+static inline unsigned hash2(uint64_t w) {
+    return (unsigned)(((uint32_t)(w & 0xffff) * 0x9E3779B1u) >> (32 - FSST_HASH_BITS));
+}
+static inline unsigned hash3(uint64_t w) {
+    return (unsigned)(((uint32_t)(w & 0xffffff) * 0x9E3779B1u) >> (32 - FSST_HASH_BITS));
+}
+
+/* Sorts codes by length (the stage order) and builds the match index. */
+static void table_finish(fsst_table *t) {
+    uint64_t sym[FSST_MAX_SYMBOLS];
+    uint8_t len[FSST_MAX_SYMBOLS];
+    unsigned n = 0;
+    for (unsigned l = 1; l <= 8; l++)
+        for (unsigned c = 0; c < t->nsym; c++)
+            if (t->len[c] == l) {
+                sym[n] = t->sym[c];
+                len[n++] = (uint8_t)l;
+            }
+    memcpy(t->sym, sym, n * sizeof *sym);
+    memcpy(t->len, len, n);
+    memset(t->byte_code, 0xff, sizeof t->byte_code);
+    memset(t->head3, 0, sizeof t->head3);
+    memset(t->head2, 0, sizeof t->head2);
+    /* Ascending length, prepended: each chain is longest first. */
+    for (unsigned c = 0; c < n; c++) {
+        t->mask[c] = len_mask(t->len[c]);
+        if (t->len[c] == 1) {
+            t->byte_code[t->sym[c] & 0xff] = (int16_t)c;
+        } else {
+            uint8_t *head = t->len[c] == 2 ? &t->head2[hash2(t->sym[c])] : &t->head3[hash3(t->sym[c])];
+            t->next[c] = *head;
+            *head = (uint8_t)(c + 1);
+        }
+    }
+}
+
+/* Longest symbol matching the next bytes `w` (rem bytes left in the value):
+ * its code, or 256 + byte when no symbol matches (an escape). */
+static inline unsigned table_match(const fsst_table *t, uint64_t w, size_t rem,
+                                   unsigned *mlen) {
+    if (rem >= 3) {
+        for (unsigned c = t->head3[hash3(w)]; c; c = t->next[c - 1]) {
+            unsigned k = c - 1, l = t->len[k];
+            if (l <= rem && ((w ^ t->sym[k]) & t->mask[k]) == 0) {
+                *mlen = l;
+                return k;
+            }
+        }
+    }
+    if (rem >= 2) {
+        for (unsigned c = t->head2[hash2(w)]; c; c = t->next[c - 1]) {
+            unsigned k = c - 1;
+            if (((w ^ t->sym[k]) & 0xffff) == 0) {
+                *mlen = 2;
+                return k;
+            }
+        }
+    }
+    *mlen = 1;
+    int b = t->byte_code[w & 0xff];
+    return b >= 0 ? (unsigned)b : 256u + (unsigned)(w & 0xff);
+}
+
+/* ---- table construction --------------------------------------------------- */
+typedef struct piece {
+    const uint8_t *p;
+    size_t n;
+} piece;
+
+typedef struct cand {
+    uint64_t v;
+    uint32_t gain; /* bytes covered in the sample (< 2^32: the sample is small) */
+    uint8_t len;
+} cand;
+
+/* Whether a ranks before b: larger gain, then longer, then smaller bytes. */
+static inline int cand_better(const cand *a, const cand *b) {
+    if (a->gain != b->gain) return a->gain > b->gain;
+    if (a->len != b->len) return a->len > b->len;
+    return a->v < b->v;
+}
+
+/* Min-heap (by rank) of the best candidates seen. */
+static void heap_sift_down(cand *h, size_t n, size_t i) {
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && cand_better(&h[m], &h[l])) m = l;
+        if (l + 1 < n && cand_better(&h[m], &h[l + 1])) m = l + 1;
+        if (m == i) return;
+        cand tmp = h[i];
+        h[i] = h[m];
+        h[m] = tmp;
+        i = m;
+    }
+}
+
+typedef struct build_ctx {
+    uint32_t *pair_key; /* open addressing: (a << 9 | b) + 1, 0 = empty */
+    uint32_t *pair_cnt;
+    uint32_t *pair_used; /* slots filled this generation (cleared after) */
+    size_t pair_cap, npair;
+    uint32_t *cand_slot; /* dedup by (v, len): 1 + index in cands, 0 = empty */
+    cand *cands;         /* the candidates of this generation, in order */
+    size_t cand_cap, ncand;
+} build_ctx;
+
+static void cand_add(build_ctx *b, uint64_t v, unsigned len, uint32_t gain) {
+    size_t h = (size_t)((v * 0x9E3779B97F4A7C15ull + len) >> 20) & (b->cand_cap - 1);
+    for (;;) {
+        uint32_t s = b->cand_slot[h];
+        if (s == 0) {
+            cand *c = &b->cands[b->ncand++];
+            c->v = v;
+            c->len = (uint8_t)len;
+            c->gain = gain;
+            b->cand_slot[h] = (uint32_t)b->ncand;
+            return;
+        }
+        cand *c = &b->cands[s - 1];
+        if (c->v == v && c->len == len) {
+            c->gain += gain;
+            return;
+        }
+        h = (h + 1) & (b->cand_cap - 1);
+    }
+}
+
+/* Share of the sample pieces generation g looks at, in 1/128ths: the early
+ * generations only rough out the table (the paper's 8%, 38%, 68%, 98%,
+ * 128% schedule), so the whole build costs ~3x one pass over the sample. */
+static size_t gen_pieces(size_t npieces, int gen) {
+    if (gen == FSST_GENERATIONS - 1) return npieces;
+    size_t share = FSST_SHARE_FIRST + (size_t)gen * FSST_SHARE_STEP; /* of 128 */
+    size_t k = npieces * share / 128;
+    return k ? k : (npieces ? 1 : 0);
+}
+
+/* Builds the table from the sample pieces.  `scale` = data bytes / sample
+ * bytes, used to drop symbols not worth their storage.  Hash tables are
+ * cleared through the lists of slots used, never swept whole. */
+static bale_err table_build(fsst_table *t, const piece *pieces, size_t npieces,
+                            size_t sample_bytes, double scale, const uint8_t *end) {
+    build_ctx b;
+    memset(&b, 0, sizeof b);
+    /* Hash tables at most 2/3 full (distinct pairs are far fewer than
+     * sample positions in practice). */
+    b.pair_cap = 64;
+    while (b.pair_cap < sample_bytes + sample_bytes / 2 + 16) b.pair_cap <<= 1;
+    /* Candidates: at most 512 + one per sample position, the dedup table at
+     * most 2/3 full. */
+    b.cand_cap = 64;
+    while (b.cand_cap < (sample_bytes + 512) * 3 / 2 + 16) b.cand_cap <<= 1;
+    b.pair_key = bale__calloc(b.pair_cap, sizeof *b.pair_key);
+    b.pair_cnt = bale__malloc(b.pair_cap * sizeof *b.pair_cnt);
+    b.pair_used = bale__malloc(b.pair_cap * sizeof *b.pair_used);
+    b.cand_slot = bale__calloc(b.cand_cap, sizeof *b.cand_slot);
+    b.cands = bale__malloc((sample_bytes + 512) * sizeof *b.cands);
+    bale_err err = BALE_NOMEM;
+    if (b.pair_key == NULL || b.pair_cnt == NULL || b.pair_used == NULL || b.cand_slot == NULL ||
+        b.cands == NULL)
+        goto done;
+    t->nsym = 0;
+    table_finish(t);
+    cand top[FSST_MAX_SYMBOLS];
+    for (int gen = 0; gen < FSST_GENERATIONS; gen++) {
+        int last = gen == FSST_GENERATIONS - 1;
+        uint32_t count1[512];
+        memset(count1, 0, sizeof count1);
+        size_t np = gen_pieces(npieces, gen);
+        for (size_t i = 0; i < np; i++) {
+            const uint8_t *p = pieces[i].p;
+            size_t n = pieces[i].n, pos = 0;
+            unsigned prev = 0xffff;
+            while (pos < n) {
+                unsigned l;
+                unsigned c = table_match(t, load_within(p + pos, n - pos, end), n - pos, &l);
+                count1[c]++;
+                if (c < 256 && l > 1) count1[256 + p[pos]]++;
+                if (prev != 0xffff && !last) {
+                    uint32_t key = (prev << 9 | c) + 1;
+                    size_t h = (size_t)((key * 0x9E3779B1u) >> 7) & (b.pair_cap - 1);
+                    while (b.pair_key[h] != 0 && b.pair_key[h] != key)
+                        h = (h + 1) & (b.pair_cap - 1);
+                    if (b.pair_key[h] == 0) {
+                        b.pair_key[h] = key;
+                        b.pair_cnt[h] = 0;
+                        b.pair_used[b.npair++] = (uint32_t)h;
+                    }
+                    b.pair_cnt[h]++;
+                }
+                prev = c;
+                pos += l;
+            }
+        }
+        /* Candidates: every symbol used, every byte seen, every pair. */
+        for (unsigned c = 0; c < 512; c++) {
+            if (!count1[c]) continue;
+            if (c < 256) {
+                if (c < t->nsym) cand_add(&b, t->sym[c], t->len[c], count1[c] * t->len[c]);
+            } else {
+                cand_add(&b, c - 256, 1, count1[c]);
+            }
+        }
+        for (size_t u = 0; u < b.npair; u++) {
+            size_t h = b.pair_used[u];
+            unsigned a = (b.pair_key[h] - 1) >> 9, c = (b.pair_key[h] - 1) & 511;
+            b.pair_key[h] = 0;
+            uint64_t va = a < 256 ? t->sym[a] : a - 256, vc = c < 256 ? t->sym[c] : c - 256;
+            unsigned la = a < 256 ? t->len[a] : 1, lc = c < 256 ? t->len[c] : 1;
+            if (la >= 8) continue;
+            unsigned l = la + lc > 8 ? 8 : la + lc;
+            uint64_t v = (va | vc << (8 * la)) & len_mask(l);
+            cand_add(&b, v, l, b.pair_cnt[h] * l);
+        }
+        b.npair = 0;
+        /* Keep the best 255. */
+        size_t nt = 0;
+        for (size_t u = 0; u < b.ncand; u++) {
+            cand x = b.cands[u];
+            /* Clear x's dedup slot for the next generation. */
+            size_t h = (size_t)((x.v * 0x9E3779B97F4A7C15ull + x.len) >> 20) & (b.cand_cap - 1);
+            while (b.cand_slot[h] != u + 1) h = (h + 1) & (b.cand_cap - 1);
+            b.cand_slot[h] = 0;
+            if (last) {
+                /* Gain counted as bytes covered; a code saves len - 1 of them
+                 * and the table entry costs len (+ its count). */
+                double saved = (double)x.gain / x.len * (x.len - 1) * scale;
+                if (x.len > 1 && saved < FSST_KEEP_FACTOR * (x.len + 1)) continue;
+                if (x.len == 1 && (double)x.gain * scale < 2.0) continue;
+            }
+            if (nt < FSST_MAX_SYMBOLS) {
+                top[nt++] = x;
+                if (nt == FSST_MAX_SYMBOLS)
+                    for (size_t i = nt / 2; i-- > 0;) heap_sift_down(top, nt, i);
+            } else if (cand_better(&x, &top[0])) {
+                top[0] = x;
+                heap_sift_down(top, nt, 0);
+            }
+        }
+        b.ncand = 0;
+        t->nsym = (unsigned)nt;
+        for (size_t i = 0; i < nt; i++) {
+            t->sym[i] = top[i].v;
+            t->len[i] = top[i].len;
+        }
+        table_finish(t);
+    }
+    err = BALE_OK;
+done:
+    bale__free(b.pair_key);
+    bale__free(b.pair_cnt);
+    bale__free(b.pair_used);
+    bale__free(b.cand_slot);
+    bale__free(b.cands);
+    return err;
+}
+
+/* ========================================================================
+ * Canonical Huffman code (shared by encoder and decoder)
+ * ====================================================================== */
+
+static void sift_u64(uint64_t *a, size_t n, size_t r) {
+    for (;;) {
+        size_t c = 2 * r + 1;
+        if (c >= n) return;
+        if (c + 1 < n && a[c + 1] > a[c]) c++;
+        if (a[r] >= a[c]) return;
+        uint64_t t = a[r];
+        a[r] = a[c];
+        a[c] = t;
+        r = c;
+    }
+}
+
+/* Ascending in-place heap sort. */
+static void heap_sort_u64(uint64_t *a, size_t n) {
+    for (size_t i = n / 2; i-- > 0;) sift_u64(a, n, i);
+    for (size_t end = n; end > 1;) {
+        end--;
+        uint64_t t = a[0];
+        a[0] = a[end];
+        a[end] = t;
+        sift_u64(a, end, 0);
+    }
+}
+
+/* Code lengths for `freq` (A symbols), none above maxlen; unused symbols get
+ * 0.  Halves the frequencies until the tree is shallow enough. */
+static bale_err huff_lengths(const uint64_t *freq_in, unsigned A, unsigned maxlen,
+                             uint8_t *len) {
+    uint64_t *freq = bale__malloc(A * sizeof *freq);
+    /* Nodes: leaves 0..n-1 then internal nodes; two-queue construction. */
+    uint32_t *leaf = bale__malloc(A * sizeof *leaf);
+    uint64_t *w = bale__malloc(2 * A * sizeof *w);
+    uint32_t *parent = bale__malloc(2 * A * sizeof *parent);
+    bale_err err = BALE_NOMEM;
+    if (freq == NULL || leaf == NULL || w == NULL || parent == NULL) goto done;
+    memcpy(freq, freq_in, A * sizeof *freq);
+    memset(len, 0, A);
+    /* Leaves sorted by (freq, symbol): a heap sort of freq << 10 | symbol
+     * once; halving the frequencies below keeps them nearly sorted, so an
+     * insertion sort restores the order in ~linear time (an insertion sort
+     * from scratch, rerun while the depth was limited, used to cost a tenth
+     * of the encode). */
+    unsigned n = 0;
+    for (unsigned s = 0; s < A; s++)
+        if (freq[s]) leaf[n++] = s;
+    {
+        uint64_t *k = w; /* w is free until the merge below */
+        for (unsigned i = 0; i < n; i++)
+            k[i] = (freq[leaf[i]] > (UINT64_MAX >> 10) ? (UINT64_MAX >> 10) : freq[leaf[i]]) << 10 |
+                   leaf[i];
+        heap_sort_u64(k, n);
+        for (unsigned i = 0; i < n; i++) leaf[i] = (uint32_t)(k[i] & 1023u);
+    }
+    for (int round = 0;; round++) {
+        if (n == 0) break;
+        if (n == 1) {
+            len[leaf[0]] = 1;
+            break;
+        }
+        for (unsigned i = 1; round > 0 && i < n; i++) {
+            uint32_t x = leaf[i];
+            unsigned j = i;
+            while (j > 0 && (freq[leaf[j - 1]] > freq[x] ||
+                             (freq[leaf[j - 1]] == freq[x] && leaf[j - 1] > x))) {
+                leaf[j] = leaf[j - 1];
+                j--;
+            }
+            leaf[j] = x;
+        }
+        for (unsigned i = 0; i < n; i++) w[i] = freq[leaf[i]];
+        unsigned li = 0, ii = n, next = n;
+        for (unsigned k = 0; k < n - 1; k++) {
+            unsigned pick[2];
+            for (int m = 0; m < 2; m++) {
+                if (li < n && (ii >= next || w[li] <= w[ii])) pick[m] = li++;
+                else pick[m] = ii++;
+            }
+            w[next] = w[pick[0]] + w[pick[1]];
+            parent[pick[0]] = parent[pick[1]] = next;
+            next++;
+        }
+        /* Depths: the root is node next-1; parents come after children. */
+        unsigned root = next - 1, deepest = 0;
+        uint8_t dtmp[2 * (FSST_ALPHABET_MAX + 1)]; /* depth of each node */
+        dtmp[root] = 0;
+        for (unsigned i = root; i-- > 0;) {
+            dtmp[i] = (uint8_t)(dtmp[parent[i]] + 1 > 255 ? 255 : dtmp[parent[i]] + 1);
+        }
+        for (unsigned i = 0; i < n; i++) {
+            len[leaf[i]] = dtmp[i];
+            if (dtmp[i] > deepest) deepest = dtmp[i];
+        }
+        if (deepest <= maxlen) break;
+        for (unsigned s = 0; s < A; s++)
+            if (freq[s]) freq[s] = (freq[s] >> 1) | 1;
+    }
+    err = BALE_OK;
+done:
+    bale__free(freq);
+    bale__free(leaf);
+    bale__free(w);
+    bale__free(parent);
+    return err;
+}
+
+/* Canonical codes from lengths: symbols ordered by (length, symbol). */
+typedef struct huff_dec {
+    unsigned A, maxlen;
+    uint32_t first[FSST_HUFF_MAX_LEN + 2]; /* first code of each length */
+    uint32_t count[FSST_HUFF_MAX_LEN + 2];
+    uint32_t base[FSST_HUFF_MAX_LEN + 2];  /* index in `list` of that first code */
+    uint16_t list[FSST_ALPHABET_MAX];
+    unsigned tbits;
+    uint16_t table[1u << FSST_HUFF_MAX_LEN]; /* (len << 10) | symbol, 0 = slow path */
+} huff_dec;
+
+/* Builds the canonical decoder; BALE_CORRUPT if the lengths over-subscribe
+ * the code space or use no symbol. */
+static bale_err huff_dec_init(huff_dec *d, const uint8_t *len, unsigned A,
+                              unsigned tbits) {
+    memset(d->count, 0, sizeof d->count);
+    d->A = A;
+    d->maxlen = 0;
+    for (unsigned s = 0; s < A; s++) {
+        d->count[len[s]]++;
+        if (len[s] > d->maxlen) d->maxlen = len[s];
+    }
+    d->count[0] = 0;
+    BALE_RETURN_IF(d->maxlen == 0, BALE_CORRUPT);
+    uint32_t code = 0, idx = 0, kraft = 0;
+    for (unsigned l = 1; l <= FSST_HUFF_MAX_LEN; l++) {
+        d->first[l] = code;
+        d->base[l] = idx;
+        idx += d->count[l];
+        kraft += d->count[l] << (FSST_HUFF_MAX_LEN - l);
+        code = (code + d->count[l]) << 1;
+    }
+    BALE_RETURN_IF(kraft > (1u << FSST_HUFF_MAX_LEN), BALE_CORRUPT);
+    uint32_t fill[FSST_HUFF_MAX_LEN + 2];
+    memcpy(fill, d->base, sizeof fill);
+    for (unsigned s = 0; s < A; s++)
+        if (len[s]) d->list[fill[len[s]]++] = (uint16_t)s;
+    d->tbits = tbits < d->maxlen ? tbits : d->maxlen;
+    unsigned T = d->tbits;
+    memset(d->table, 0, sizeof(uint16_t) << T);
+    for (unsigned l = 1; l <= T; l++) {
+        for (uint32_t k = 0; k < d->count[l]; k++) {
+            uint32_t c = d->first[l] + k;
+            uint16_t e = (uint16_t)(l << 10 | d->list[d->base[l] + k]);
+            uint32_t lo = c << (T - l), hi = (c + 1) << (T - l);
+            for (uint32_t x = lo; x < hi; x++) d->table[x] = e;
+        }
+    }
+    return BALE_OK;
+}
+
+/* Canonical codes for the encoder. */
+static void huff_codes(const uint8_t *len, unsigned A, uint32_t *codes) {
+    uint32_t count[FSST_HUFF_MAX_LEN + 2] = {0}, next[FSST_HUFF_MAX_LEN + 2];
+    for (unsigned s = 0; s < A; s++) count[len[s]]++;
+    count[0] = 0;
+    uint32_t code = 0;
+    for (unsigned l = 1; l <= FSST_HUFF_MAX_LEN; l++) {
+        next[l] = code;
+        code = (code + count[l]) << 1;
+    }
+    for (unsigned s = 0; s < A; s++)
+        if (len[s]) codes[s] = next[len[s]]++;
+}
+
+/* ---- bit I/O, MSB first --------------------------------------------------- */
+typedef struct bitw {
+    bale__buf *out;
+    uint64_t acc;
+    unsigned n;
+} bitw;
+
+static inline bale_err bitw_put(bitw *b, uint32_t code, unsigned len) {
+    b->acc = b->acc << len | code;
+    b->n += len;
+    while (b->n >= 8) {
+        b->n -= 8;
+        bale__buf *o = b->out;
+        /* The body is reserved up front; this is only a safety net. */
+        if (BALE_UNLIKELY(o->size == o->capacity)) BALE_FORWARD_IF_ERROR(bale__buf_reserve(o, 1));
+        o->data[o->size++] = (uint8_t)(b->acc >> b->n);
+    }
+    return BALE_OK;
+}
+static inline bale_err bitw_flush(bitw *b) {
+    if (b->n) BALE_FORWARD_IF_ERROR(bale__buf_put_u8(b->out, (uint8_t)(b->acc << (8 - b->n))));
+    b->n = 0;
+    b->acc = 0;
+    return BALE_OK;
+}
+
+typedef struct bitr {
+    const uint8_t *start, *p, *end;
+    uint64_t buf;   /* next bits, MSB-aligned */
+    unsigned nbits; /* valid bits in buf */
+    unsigned over;  /* zero bytes fed past the end */
+} bitr;
+
+static inline void bitr_init(bitr *b, const uint8_t *p, const uint8_t *end) {
+    b->start = b->p = p;
+    b->end = end;
+    b->buf = 0;
+    b->nbits = 0;
+    b->over = 0;
+}
+static inline void bitr_refill(bitr *b) {
+    if (BALE_LIKELY(b->end - b->p >= 8)) {
+        uint64_t v = __builtin_bswap64(bale__load64(b->p));
+        b->buf |= v >> b->nbits;
+        b->p += (63 - b->nbits) >> 3;
+        b->nbits |= 56;
+    } else {
+        while (b->nbits <= 56) {
+            uint64_t byte = 0;
+            if (b->p < b->end) byte = *b->p++;
+            else b->over++;
+            b->buf |= byte << (56 - b->nbits);
+            b->nbits += 8;
+        }
+    }
+}
+/* Bits consumed so far. */
+static inline uint64_t bitr_used(const bitr *b) {
+    return ((uint64_t)(b->p - b->start) + b->over) * 8 - b->nbits;
+}
+
+/* Decodes one Huffman symbol; returns A (invalid) on a bad code. */
+static inline unsigned huff_decode(const huff_dec *d, bitr *b) {
+    bitr_refill(b);
+    uint16_t e = d->table[b->buf >> (64 - d->tbits)];
+    if (BALE_LIKELY(e)) {
+        unsigned l = e >> 10;
+        b->buf <<= l;
+        b->nbits -= l;
+        return e & 1023u;
+    }
+    for (unsigned l = d->tbits + 1; l <= d->maxlen; l++) {
+        uint32_t c = (uint32_t)(b->buf >> (64 - l));
+        if (c - d->first[l] < d->count[l]) {
+            b->buf <<= l;
+            b->nbits -= l;
+            return d->list[d->base[l] + c - d->first[l]];
+        }
+    }
+    return d->A;
+}
+static inline unsigned bitr_byte(bitr *b) {
+    bitr_refill(b);
+    unsigned v = (unsigned)(b->buf >> 56);
+    b->buf <<= 8;
+    b->nbits -= 8;
+    return v;
+}
+
+/* ========================================================================
+ * Encoder
+ * ====================================================================== */
+
+/* Picks sample pieces: every value when the data is small, else pieces at
+ * pseudo-random positions (fixed seed: encoding is deterministic). */
+static bale_err take_sample(const uint8_t *data, const uint64_t *start,
+                            const uint64_t *len, uint64_t count, uint64_t total,
+                            piece **out, size_t *npieces, size_t *bytes) {
+    size_t cap = 64, n = 0, got = 0;
+    piece *ps = bale__malloc(cap * sizeof *ps);
+    BALE_RETURN_IF(ps == NULL, BALE_NOMEM);
+    if (total <= FSST_SAMPLE_BYTES) {
+        for (uint64_t i = 0; i < count; i++) {
+            if (!len[i]) continue;
+            if (n == cap) {
+                piece *g = bale__realloc(ps, 2 * cap * sizeof *ps);
+                if (g == NULL) goto nomem;
+                ps = g;
+                cap *= 2;
+            }
+            ps[n].p = data + start[i];
+            ps[n++].n = (size_t)len[i];
+            got += (size_t)len[i];
+        }
+    } else {
+        uint64_t rng = 0x2545F4914F6CDD1Dull;
+        for (unsigned tries = 0; got < FSST_SAMPLE_BYTES && tries < 4 * FSST_SAMPLE_BYTES; tries++) {
+            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+            uint64_t i = rng % count;
+            if (!len[i]) continue;
+            const uint8_t *p = data + start[i];
+            size_t l = (size_t)len[i];
+            if (l > FSST_SAMPLE_PIECE) {
+                size_t at = (size_t)((rng >> 17) % (l - FSST_SAMPLE_PIECE + 1));
+                p += at;
+                l = FSST_SAMPLE_PIECE;
+            }
+            if (n == cap) {
+                piece *g = bale__realloc(ps, 2 * cap * sizeof *ps);
+                if (g == NULL) goto nomem;
+                ps = g;
+                cap *= 2;
+            }
+            ps[n].p = p;
+            ps[n++].n = l;
+            got += l;
+        }
+    }
+    *out = ps;
+    *npieces = n;
+    *bytes = got;
+    return BALE_OK;
+nomem:
+    bale__free(ps);
+    return BALE_NOMEM;
+}
+
+static bale_err put_table(bale__buf *out, const fsst_table *t) {
+    uint8_t nlen[8] = {0};
+    for (unsigned c = 0; c < t->nsym; c++) nlen[t->len[c] - 1]++;
+    BALE_FORWARD_IF_ERROR(bale__buf_append(out, nlen, 8));
+    for (unsigned c = 0; c < t->nsym; c++)
+        BALE_FORWARD_IF_ERROR(bale__buf_append(out, &t->sym[c], t->len[c]));
+    return BALE_OK;
+}
+
+static size_t varint_size(uint64_t v) {
+    size_t n = 1;
+    while (v >= 0x80) v >>= 7, n++;
+    return n;
+}
+
+bale_err bale__fsst_encode_opts(const bale_values *in, unsigned flags,
+                                unsigned block_shift, bale__buf *out) {
+    const uint8_t *data = in->data;
+    const uint8_t *data_end = data ? data + in->data_size : data;
+    const uint64_t *off = in->offsets;
+    uint64_t count = in->count;
+    BALE_RETURN_IF(block_shift > BALE_STR_MAX_BLOCK_SHIFT ||
+                       (flags & ~(BALE_FSST_ALL_FLAGS | BALE_FSST_AUTO)),
+                   BALE_INVALID);
+    const uint64_t bsize = (uint64_t)1 << block_shift;
+    uint64_t nblocks = bale__str_nblocks(count, block_shift);
+    uint64_t *sstart = bale__malloc((size_t)(count + 1) * sizeof *sstart);
+    uint64_t *slen = bale__malloc((size_t)(count + 1) * sizeof *slen);
+    uint8_t *pl = bale__malloc((size_t)(count + 1));
+    uint64_t *clen = bale__malloc((size_t)(count + 1) * sizeof *clen);
+    uint64_t *bend = bale__malloc((size_t)(nblocks + 1) * sizeof *bend);
+    piece *pieces = NULL;
+    fsst_table *t = bale__malloc(sizeof *t);
+    bale__buf codes = {0}, body = {0};
+    uint64_t *freq = NULL;
+    bale_err err = BALE_NOMEM;
+    if (!sstart || !slen || !pl || !clen || !bend || !t) goto done;
+
+    /* Front coding: shared prefix with the previous value of the block. */
+    uint64_t shared = 0;
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t p = 0;
+        if (i & (bsize - 1)) {
+            const uint8_t *a = data + off[i - 1], *b = data + off[i];
+            uint64_t la = off[i] - off[i - 1], lb = off[i + 1] - off[i];
+            uint64_t m = la < lb ? la : lb;
+            if (m > FSST_MAX_PREFIX) m = FSST_MAX_PREFIX;
+            while (p < m && a[p] == b[p]) p++;
+        }
+        pl[i] = (uint8_t)p;
+        shared += p;
+    }
+    if (flags & BALE_FSST_AUTO)
+        flags = (shared * FSST_FRONT_MIN_SHARE >= in->data_size && shared > 0 ? BALE_FSST_FRONT : 0) |
+                BALE_FSST_AUTO;
+    int front = (flags & BALE_FSST_FRONT) != 0;
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t p = front ? pl[i] : 0;
+        if (!front) pl[i] = 0;
+        sstart[i] = off[i] + p;
+        slen[i] = off[i + 1] - off[i] - p;
+    }
+    uint64_t total = in->data_size - (front ? shared : 0);
+
+    /* Symbol table from a sample of what will be encoded. */
+    size_t npieces = 0, sample_bytes = 0;
+    err = take_sample(data, sstart, slen, count, total, &pieces, &npieces, &sample_bytes);
+    if (err != BALE_OK) goto done;
+    err = table_build(t, pieces, npieces, sample_bytes,
+                      sample_bytes ? (double)total / (double)sample_bytes : 1.0, data_end);
+    if (err != BALE_OK) goto done;
+
+    /* FSST codes of every value, back to back. */
+    /* At most two code bytes (escape + literal) per input byte. */
+    err = bale__buf_reserve(&codes, (size_t)(2 * total + 16));
+    if (err != BALE_OK) goto done;
+    for (uint64_t i = 0; i < count; i++) {
+        const uint8_t *p = data + sstart[i];
+        size_t n = (size_t)slen[i], pos = 0, before = codes.size;
+        while (pos < n) {
+            unsigned l;
+            unsigned c = table_match(t, load_within(p + pos, n - pos, data_end), n - pos, &l);
+            if (c < 256) {
+                codes.data[codes.size++] = (uint8_t)c;
+            } else {
+                codes.data[codes.size++] = FSST_ESC;
+                codes.data[codes.size++] = (uint8_t)(c - 256);
+            }
+            pos += l;
+        }
+        clen[i] = codes.size - before;
+    }
+
+    /* Byte-mode body size, and the Huffman alternative. */
+    uint64_t bytes_body = 0;
+    for (uint64_t i = 0; i < count; i++)
+        bytes_body += varint_size(clen[i]) + clen[i] + ((i & (bsize - 1)) && front ? varint_size(pl[i]) : 0);
+    unsigned nsym = t->nsym, maxpl = 0;
+    if (front)
+        for (uint64_t i = 0; i < count; i++)
+            if (pl[i] > maxpl) maxpl = pl[i];
+    unsigned A = nsym + 2 + (front ? maxpl + 1 : 0);
+    uint8_t hlen[FSST_ALPHABET_MAX];
+    uint32_t hcode[FSST_ALPHABET_MAX];
+    int huff = 0;
+    uint64_t huff_bits = 0;
+    if ((flags & BALE_FSST_HUFF) || (flags & BALE_FSST_AUTO)) {
+        freq = bale__calloc(A, sizeof *freq);
+        if (freq == NULL) {
+            err = BALE_NOMEM;
+            goto done;
+        }
+        const uint8_t *q = codes.data;
+        for (uint64_t i = 0; i < count; i++) {
+            if (front && (i & (bsize - 1))) freq[nsym + 2 + pl[i]]++;
+            const uint8_t *qe = q + clen[i];
+            while (q < qe) {
+                if (*q == FSST_ESC) {
+                    freq[nsym]++;
+                    q += 2;
+                } else {
+                    freq[*q++]++;
+                }
+            }
+            freq[nsym + 1]++;
+        }
+        if (count) {
+            if ((err = huff_lengths(freq, A, FSST_HUFF_MAX_LEN, hlen)) != BALE_OK) goto done;
+            uint64_t bits = 0, esc = 0;
+            for (unsigned s = 0; s < A; s++) bits += freq[s] * hlen[s];
+            esc = freq[nsym] * 8;
+            huff_bits = bits + esc;
+            uint64_t huff_body = (bits + esc) / 8 + nblocks + (A + 1) / 2 + 2;
+            huff = (flags & BALE_FSST_AUTO)
+                       ? huff_body + bytes_body / FSST_HUFF_MIN_SAVING < bytes_body
+                       : 1;
+        }
+    }
+    flags = (front ? BALE_FSST_FRONT : 0) | (huff ? BALE_FSST_HUFF : 0);
+
+    /* Body, block by block. */
+    const uint8_t *q = codes.data;
+    bitw bw = {&body, 0, 0};
+    if (huff) huff_codes(hlen, A, hcode);
+    /* Room for the whole body (Huffman: the exact bit count plus a padding
+     * byte a block; bytes mode: codes plus two varints a value). */
+    if ((err = bale__buf_reserve(&body, huff ? (size_t)(huff_bits / 8 + nblocks + 16)
+                                              : (size_t)(codes.size + 20 * count + 16))) != BALE_OK)
+        goto done;
+    for (uint64_t blk = 0; blk < nblocks; blk++) {
+        uint64_t lo = blk << block_shift, hi = lo + bsize < count ? lo + bsize : count;
+        for (uint64_t i = lo; i < hi; i++) {
+            const uint8_t *qe = q + clen[i];
+            if (huff) {
+                if (front && i > lo) {
+                    unsigned s = nsym + 2 + pl[i];
+                    if ((err = bitw_put(&bw, hcode[s], hlen[s])) != BALE_OK) goto done;
+                }
+                while (q < qe) {
+                    if (*q == FSST_ESC) {
+                        if ((err = bitw_put(&bw, hcode[nsym], hlen[nsym])) != BALE_OK) goto done;
+                        if ((err = bitw_put(&bw, q[1], 8)) != BALE_OK) goto done;
+                        q += 2;
+                    } else {
+                        if ((err = bitw_put(&bw, hcode[*q], hlen[*q])) != BALE_OK) goto done;
+                        q++;
+                    }
+                }
+                if ((err = bitw_put(&bw, hcode[nsym + 1], hlen[nsym + 1])) != BALE_OK) goto done;
+            } else {
+                if (front && i > lo && (err = bale__buf_put_varint(&body, pl[i])) != BALE_OK) goto done;
+                if ((err = bale__buf_put_varint(&body, clen[i])) != BALE_OK) goto done;
+                if ((err = bale__buf_append(&body, q, (size_t)clen[i])) != BALE_OK) goto done;
+                q = qe;
+            }
+        }
+        if (huff && (err = bitw_flush(&bw)) != BALE_OK) goto done;
+        bend[blk] = body.size;
+    }
+
+    /* Stage. */
+    unsigned ow = bale__str_offset_width(body.size);
+    if ((err = bale__buf_put_u8(out, (uint8_t)flags)) != BALE_OK) goto done;
+    if ((err = bale__buf_put_u8(out, (uint8_t)block_shift)) != BALE_OK) goto done;
+    if ((err = put_table(out, t)) != BALE_OK) goto done;
+    if (huff) {
+        if ((err = bale__buf_put_varint(out, A)) != BALE_OK) goto done;
+        for (unsigned s = 0; s < A; s += 2) {
+            uint8_t b = (uint8_t)(hlen[s] | (s + 1 < A ? hlen[s + 1] << 4 : 0));
+            if ((err = bale__buf_put_u8(out, b)) != BALE_OK) goto done;
+        }
+    }
+    if ((err = bale__buf_put_u8(out, (uint8_t)ow)) != BALE_OK) goto done;
+    if ((err = bale__buf_reserve(out, (size_t)nblocks * ow + body.size)) != BALE_OK) goto done;
+    for (uint64_t blk = 0; blk < nblocks; blk++) (void)bale__str_put_uint(out, bend[blk], ow);
+    (void)bale__buf_append(out, body.data, body.size);
+    err = BALE_OK;
+done:
+    bale__free(sstart);
+    bale__free(slen);
+    bale__free(pl);
+    bale__free(clen);
+    bale__free(bend);
+    bale__free(pieces);
+    bale__free(t);
+    bale__free(freq);
+    bale__buf_free(&codes);
+    bale__buf_free(&body);
+    return err;
+}
+
+/* ========================================================================
+ * Decoder
+ * ====================================================================== */
+typedef struct fsst_view {
+    unsigned flags, shift, nsym;
+    uint64_t sym[256];
+    uint8_t len[256];
+    unsigned A;
+    const uint8_t *hlen_nib; /* (A+1)/2 bytes */
+    unsigned ow;
+    const uint8_t *ends;
+    uint64_t nblocks;
+    const uint8_t *body;
+    size_t body_size;
+} fsst_view;
+
+static bale_err view_parse(uint64_t count, const uint8_t *src, size_t n,
+                           int full, fsst_view *v) {
+    bale__reader r;
+    bale__reader_init(&r, src, n);
+    v->flags = bale__reader_u8(&r);
+    v->shift = bale__reader_u8(&r);
+    const uint8_t *nlen = bale__reader_take(&r, 8);
+    BALE_RETURN_IF(r.bad || (v->flags & ~BALE_FSST_ALL_FLAGS) ||
+                       v->shift > BALE_STR_MAX_BLOCK_SHIFT,
+                   BALE_CORRUPT);
+    unsigned nsym = 0, bytes = 0;
+    for (unsigned l = 0; l < 8; l++) {
+        nsym += nlen[l];
+        bytes += nlen[l] * (l + 1);
+    }
+    BALE_RETURN_IF(nsym > FSST_MAX_SYMBOLS, BALE_CORRUPT);
+    const uint8_t *sb = bale__reader_take(&r, bytes);
+    BALE_RETURN_IF(sb == NULL, BALE_CORRUPT);
+    v->nsym = nsym;
+    unsigned c = 0, at = 0;
+    const uint8_t *send = sb + bytes;
+    for (unsigned l = 1; l <= 8; l++) {
+        for (unsigned k = 0; k < nlen[l - 1]; k++, c++, at += l) {
+            v->sym[c] = send - (sb + at) >= 8 ? bale__load64(sb + at) & len_mask(l)
+                                              : load_upto8(sb + at, l);
+            v->len[c] = (uint8_t)l;
+        }
+    }
+    if (v->flags & BALE_FSST_HUFF) {
+        uint64_t A = bale__reader_varint(&r);
+        uint64_t amax = nsym + 2 + (v->flags & BALE_FSST_FRONT ? FSST_MAX_PREFIX + 1 : 0);
+        BALE_RETURN_IF(r.bad || A < nsym + 2 || A > amax, BALE_CORRUPT);
+        v->A = (unsigned)A;
+        v->hlen_nib = bale__reader_take(&r, (v->A + 1) / 2);
+        BALE_RETURN_IF(v->hlen_nib == NULL, BALE_CORRUPT);
+    }
+    v->ow = bale__reader_u8(&r);
+    BALE_RETURN_IF(r.bad || v->ow < 1 || v->ow > 8, BALE_CORRUPT);
+    v->nblocks = bale__str_nblocks(count, v->shift);
+    BALE_RETURN_IF(v->nblocks > bale__reader_left(&r) / v->ow, BALE_CORRUPT);
+    v->ends = bale__reader_take(&r, (size_t)v->nblocks * v->ow);
+    v->body = r.p;
+    v->body_size = bale__reader_left(&r);
+    BALE_RETURN_IF(v->ends == NULL, BALE_CORRUPT);
+    /* The last end must be the body size (no trailing bytes). */
+    uint64_t last = v->nblocks ? bale__str_load_uint(v->ends + (v->nblocks - 1) * v->ow, v->ow) : 0;
+    BALE_RETURN_IF(last != v->body_size, BALE_CORRUPT);
+    if (full) {
+        uint64_t prev = 0;
+        for (uint64_t b = 0; b < v->nblocks; b++) {
+            uint64_t e = bale__str_load_uint(v->ends + b * v->ow, v->ow);
+            BALE_RETURN_IF(e < prev, BALE_CORRUPT);
+            prev = e;
+        }
+    }
+    return BALE_OK;
+}
+
+static bale_err view_huff(const fsst_view *v, huff_dec *d, unsigned tbits) {
+    uint8_t hl[FSST_ALPHABET_MAX];
+    for (unsigned s = 0; s < v->A; s++) {
+        hl[s] = (uint8_t)(v->hlen_nib[s >> 1] >> (4 * (s & 1)) & 15);
+        BALE_RETURN_IF(hl[s] > FSST_HUFF_MAX_LEN, BALE_CORRUPT);
+    }
+    if (v->A & 1) BALE_RETURN_IF(v->hlen_nib[v->A >> 1] >> 4, BALE_CORRUPT);
+    return huff_dec_init(d, hl, v->A, tbits);
+}
+
+/* Output: an exact buffer (full decode) or a growable one (get). */
+typedef struct fsst_out {
+    uint8_t *p;
+    size_t pos, cap;
+    bale__buf *grow; /* NULL: p[0..cap) is all there is */
+} fsst_out;
+
+static bale_err out_grow(fsst_out *o, size_t need) {
+    BALE_RETURN_IF(o->grow == NULL, BALE_CORRUPT);
+    o->grow->size = o->pos;
+    BALE_FORWARD_IF_ERROR(bale__buf_reserve(o->grow, need < 256 ? 256 : need));
+    o->p = o->grow->data;
+    o->cap = o->grow->capacity;
+    return BALE_OK;
+}
+static inline bale_err out_sym(fsst_out *o, uint64_t sym, unsigned len) {
+    if (BALE_LIKELY(o->cap - o->pos >= 8)) {
+        memcpy(o->p + o->pos, &sym, 8);
+        o->pos += len;
+        return BALE_OK;
+    }
+    if (o->cap - o->pos < len) BALE_FORWARD_IF_ERROR(out_grow(o, len));
+    memcpy(o->p + o->pos, &sym, len);
+    o->pos += len;
+    return BALE_OK;
+}
+static inline bale_err out_prefix(fsst_out *o, uint64_t from, uint64_t prev_len,
+                                  unsigned pl) {
+    BALE_RETURN_IF(pl > prev_len, BALE_CORRUPT);
+    if (pl == 0) return BALE_OK;
+    if (o->cap - o->pos < pl) BALE_FORWARD_IF_ERROR(out_grow(o, pl));
+    memcpy(o->p + o->pos, o->p + from, pl);
+    o->pos += pl;
+    return BALE_OK;
+}
+
+/* Decodes values [0, nval) of one block (bytes [p, end)) into `o`;
+ * ends[j] gets the end position of value j. */
+static bale_err block_bytes(const fsst_view *v, const uint8_t *p, const uint8_t *end,
+                            uint64_t nval, fsst_out *o, uint64_t *ends) {
+    int front = (v->flags & BALE_FSST_FRONT) != 0, bad = 0;
+    uint64_t prev_start = 0, prev_len = 0;
+    for (uint64_t j = 0; j < nval; j++) {
+        uint64_t start = o->pos;
+        if (front && j > 0) {
+            uint64_t pl = bale__str_varint(&p, end, &bad);
+            BALE_RETURN_IF(bad || pl > FSST_MAX_PREFIX, BALE_CORRUPT);
+            BALE_FORWARD_IF_ERROR(out_prefix(o, prev_start, prev_len, (unsigned)pl));
+        }
+        uint64_t n = bale__str_varint(&p, end, &bad);
+        BALE_RETURN_IF(bad || n > (uint64_t)(end - p), BALE_CORRUPT);
+        const uint8_t *q = p, *qe = p + n;
+        p = qe;
+        while (q < qe) {
+            unsigned c = *q++;
+            if (BALE_LIKELY(c < v->nsym)) {
+                BALE_FORWARD_IF_ERROR(out_sym(o, v->sym[c], v->len[c]));
+            } else {
+                BALE_RETURN_IF(c != FSST_ESC || q == qe, BALE_CORRUPT);
+                BALE_FORWARD_IF_ERROR(out_sym(o, *q++, 1));
+            }
+        }
+        ends[j] = o->pos;
+        prev_start = start;
+        prev_len = o->pos - start;
+    }
+    BALE_RETURN_IF(p != end, BALE_CORRUPT);
+    return BALE_OK;
+}
+
+static bale_err block_huff(const fsst_view *v, const huff_dec *d, const uint8_t *p,
+                           const uint8_t *end, uint64_t nval, fsst_out *o,
+                           uint64_t *ends) {
+    int front = (v->flags & BALE_FSST_FRONT) != 0;
+    const unsigned nsym = v->nsym, esc = nsym, eos = nsym + 1;
+    uint64_t prev_start = 0, prev_len = 0;
+    bitr b;
+    bitr_init(&b, p, end);
+    for (uint64_t j = 0; j < nval; j++) {
+        uint64_t start = o->pos;
+        unsigned s = huff_decode(d, &b);
+        if (front && j > 0) {
+            BALE_RETURN_IF(s < nsym + 2 || s >= d->A, BALE_CORRUPT);
+            BALE_FORWARD_IF_ERROR(out_prefix(o, prev_start, prev_len, s - (nsym + 2)));
+            s = huff_decode(d, &b);
+        }
+        for (;;) {
+            if (BALE_LIKELY(s < nsym)) {
+                BALE_FORWARD_IF_ERROR(out_sym(o, v->sym[s], v->len[s]));
+            } else if (s == esc) {
+                BALE_FORWARD_IF_ERROR(out_sym(o, bitr_byte(&b), 1));
+            } else if (s == eos) {
+                break;
+            } else {
+                return BALE_CORRUPT;
+            }
+            /* Past the end by more than a refill's worth: corrupt. */
+            BALE_RETURN_IF(b.over > 8, BALE_CORRUPT);
+            s = huff_decode(d, &b);
+        }
+        BALE_RETURN_IF(b.over > 8, BALE_CORRUPT);
+        ends[j] = o->pos;
+        prev_start = start;
+        prev_len = o->pos - start;
+    }
+    /* Exactly the block's bytes, padding bits zero. */
+    uint64_t used = bitr_used(&b), have = (uint64_t)(end - p) * 8;
+    BALE_RETURN_IF(used > have || have - used >= 8, BALE_CORRUPT);
+    if (have > used) BALE_RETURN_IF(end[-1] & ((1u << (have - used)) - 1), BALE_CORRUPT);
+    return BALE_OK;
+}
+
+static bale_err fsst_decode(bale_dtype dtype, uint64_t count, const uint8_t *src,
+                            size_t n, uint64_t data_size, bale_values *out) {
+    fsst_view *v = bale__malloc(sizeof *v);
+    huff_dec *d = NULL;
+    bale_values vals;
+    memset(&vals, 0, sizeof vals);
+    bale_err err = BALE_NOMEM;
+    if (v == NULL) goto fail;
+    if ((err = view_parse(count, src, n, 1, v)) != BALE_OK) goto fail;
+    int huff = (v->flags & BALE_FSST_HUFF) != 0;
+    /* A value costs at least one byte (bytes mode) or one bit (Huffman). */
+    err = BALE_CORRUPT;
+    if (count > (uint64_t)n * (huff ? 8 : 1)) goto fail;
+    if (huff) {
+        d = bale__malloc(sizeof *d);
+        err = BALE_NOMEM;
+        if (d == NULL) goto fail;
+        if ((err = view_huff(v, d, FSST_HUFF_MAX_LEN)) != BALE_OK) goto fail;
+    }
+    if ((err = bale__values_alloc(&vals, dtype, count, data_size)) != BALE_OK) goto fail;
+    fsst_out o = {vals.data, 0, (size_t)data_size, NULL};
+    uint64_t bstart = 0;
+    for (uint64_t blk = 0; blk < v->nblocks; blk++) {
+        uint64_t bend = bale__str_load_uint(v->ends + blk * v->ow, v->ow);
+        uint64_t lo = blk << v->shift, hi = lo + ((uint64_t)1 << v->shift);
+        if (hi > count) hi = count;
+        const uint8_t *p = v->body + bstart, *e = v->body + bend;
+        err = huff ? block_huff(v, d, p, e, hi - lo, &o, vals.offsets + lo + 1)
+                   : block_bytes(v, p, e, hi - lo, &o, vals.offsets + lo + 1);
+        if (err != BALE_OK) goto fail;
+        bstart = bend;
+    }
+    err = BALE_CORRUPT;
+    if (o.pos != data_size) goto fail;
+    bale__free(v);
+    bale__free(d);
+    *out = vals;
+    return BALE_OK;
+fail:
+    bale_values_free(&vals);
+    bale__free(v);
+    bale__free(d);
+    return err;
+}
+
+static bale_err fsst_get(bale_dtype dtype, uint64_t count, const uint8_t *src,
+                         size_t n, uint64_t index, bale_values *out) {
+    BALE_RETURN_IF(index >= count, BALE_RANGE);
+    /* The view and a get-sized decoder live on the stack: no allocation
+     * besides the scratch output and the result. */
+    fsst_view v;
+    BALE_FORWARD_IF_ERROR(view_parse(count, src, n, 0, &v));
+    uint64_t blk = index >> v.shift;
+    uint64_t bstart = blk ? bale__str_load_uint(v.ends + (blk - 1) * v.ow, v.ow) : 0;
+    uint64_t bend = bale__str_load_uint(v.ends + blk * v.ow, v.ow);
+    BALE_RETURN_IF(bstart > bend || bend > v.body_size, BALE_CORRUPT);
+    uint64_t lo = blk << v.shift, nval = index - lo + 1;
+    uint64_t ends[(1u << BALE_STR_MAX_BLOCK_SHIFT) + 1];
+    uint64_t ws = 0, we = 0; /* the wanted value in the scratch output */
+    bale__buf scratch = {0};
+    fsst_out o = {NULL, 0, 0, &scratch};
+    bale_err err = BALE_OK;
+    int front = (v.flags & BALE_FSST_FRONT) != 0;
+    const uint8_t *p = v.body + bstart, *e = v.body + bend;
+    if (v.flags & BALE_FSST_HUFF) {
+        huff_dec d;
+        err = view_huff(&v, &d, FSST_HUFF_GET_BITS);
+        /* Decode up to `index` only; the rest of the block is checked by a
+         * full decode, not by a get. */
+        const unsigned nsym = v.nsym;
+        uint64_t prev_start = 0, prev_len = 0;
+        bitr b;
+        bitr_init(&b, p, e);
+        for (uint64_t j = 0; j < nval && err == BALE_OK; j++) {
+            /* Without front coding only the wanted value is kept. */
+            if (!front) o.pos = 0;
+            uint64_t start = o.pos;
+            unsigned s = huff_decode(&d, &b);
+            if (front && j > 0) {
+                if (s < nsym + 2 || s >= d.A) {
+                    err = BALE_CORRUPT;
+                    break;
+                }
+                err = out_prefix(&o, prev_start, prev_len, s - (nsym + 2));
+                s = huff_decode(&d, &b);
+            }
+            while (err == BALE_OK) {
+                if (b.over > 8) err = BALE_CORRUPT;
+                else if (s < nsym) err = out_sym(&o, v.sym[s], v.len[s]);
+                else if (s == nsym) err = out_sym(&o, bitr_byte(&b), 1);
+                else if (s == nsym + 1) break;
+                else err = BALE_CORRUPT;
+                if (err == BALE_OK) s = huff_decode(&d, &b);
+            }
+            if (err == BALE_OK && b.over > 8) err = BALE_CORRUPT;
+            prev_start = ws = start;
+            prev_len = o.pos - start;
+            we = o.pos;
+        }
+    } else {
+        /* Find the wanted value by the code lengths; decode from the block
+         * start (front coding) or the value alone. */
+        int bad = 0;
+        const uint8_t *q = p, *from = p;
+        for (uint64_t j = 0; j < nval; j++) {
+            if (!front) from = q;
+            if (front && j > 0) (void)bale__str_varint(&q, e, &bad);
+            uint64_t l = bale__str_varint(&q, e, &bad);
+            if (bad || l > (uint64_t)(e - q)) {
+                err = BALE_CORRUPT;
+                break;
+            }
+            q += l;
+        }
+        if (err == BALE_OK) {
+            uint64_t k = front ? nval : 1;
+            err = block_bytes(&v, from, q, k, &o, ends);
+            ws = k > 1 ? ends[k - 2] : 0;
+            we = ends[k - 1];
+        }
+    }
+    if (err == BALE_OK) {
+        uint64_t l = we - ws;
+        err = bale__values_alloc(out, dtype, 1, l);
+        if (err == BALE_OK) {
+            if (l) memcpy(out->data, o.p + ws, (size_t)l);
+            out->offsets[1] = l;
+        }
+    }
+    bale__buf_free(&scratch);
+    return err;
+}
+
+static int fsst_supports(bale_dtype dtype) { return bale__is_var(dtype); }
+
+static bale_err fsst_encode(const bale_values *in, bale__buf *out) {
+    return bale__fsst_encode_opts(in, BALE_FSST_AUTO, BALE_STR_BLOCK_SHIFT, out);
+}
+
+const bale__encoding_impl bale__enc_fsst = {
+    BALE_ENC_FSST, "fsst", fsst_supports, fsst_encode, fsst_decode, fsst_get,
+};

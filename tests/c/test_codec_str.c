@@ -1,0 +1,508 @@
+/* test_codec_str.c - the variable-width encodings (DICT, FSST, FRONT, BLOCKS)
+ * and the var-width auto policy: round trips over every backend and edge
+ * data, get on every index, failing allocations, corrupt stage bytes, and
+ * real data when ../shared/data (or BALE_DATA_DIR) is present. */
+#include "test_util.h"
+
+#include "../../src/codec/str_internal.h"
+
+#include <stdint.h>
+
+/* ---- data sets -------------------------------------------------------------- */
+
+/* A growable set of byte strings (plain malloc: test memory is not counted). */
+typedef struct strset {
+    bale_values v;
+    size_t cap_data, cap_off;
+} strset;
+
+static void ss_init(strset *s, bale_dtype dtype) {
+    memset(s, 0, sizeof *s);
+    s->v.dtype = dtype;
+    s->cap_off = 16;
+    s->v.offsets = malloc(s->cap_off * sizeof(uint64_t));
+    s->v.offsets[0] = 0;
+    s->cap_data = 64;
+    s->v.data = malloc(s->cap_data);
+}
+static void ss_add(strset *s, const void *p, size_t n) {
+    if (s->v.count + 2 > s->cap_off) {
+        s->cap_off *= 2;
+        s->v.offsets = realloc(s->v.offsets, s->cap_off * sizeof(uint64_t));
+    }
+    while (s->v.data_size + n > s->cap_data) {
+        s->cap_data *= 2;
+        s->v.data = realloc(s->v.data, s->cap_data);
+    }
+    if (n) memcpy((uint8_t *)s->v.data + s->v.data_size, p, n);
+    s->v.data_size += n;
+    s->v.offsets[++s->v.count] = s->v.data_size;
+}
+static void ss_free(strset *s) {
+    free(s->v.data);
+    free(s->v.offsets);
+    memset(s, 0, sizeof *s);
+}
+
+static uint64_t rng_state = 88172645463325252ull;
+static uint64_t rnd(void) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+enum {
+    DS_EMPTY, DS_ONE, DS_EMPTY_STRINGS, DS_NON_ASCII, DS_INVALID_UTF8, DS_ALL_BYTES,
+    DS_RANDOM, DS_SORTED, DS_CONSTANT, DS_PREFIXES, DS_LOWCARD, DS_MIXED, DS_COUNT
+};
+static const char *const ds_names[] = {"empty", "one", "empty-strings", "non-ascii",
+                                       "invalid-utf8", "all-bytes", "random", "sorted",
+                                       "constant", "prefixes", "lowcard", "mixed"};
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void make_dataset(int which, bale_dtype dtype, strset *s) {
+    ss_init(s, dtype);
+    rng_state = 88172645463325252ull + (uint64_t)which;
+    char buf[600];
+    switch (which) {
+    case DS_EMPTY: break;
+    case DS_ONE: ss_add(s, "hello", 5); break;
+    case DS_EMPTY_STRINGS:
+        for (int i = 0; i < 40; i++) ss_add(s, "x", (i % 3) == 1);
+        break;
+    case DS_NON_ASCII: {
+        static const char *w[] = {"h\xc3\xa9llo", "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
+                                  "\xf0\x9f\x98\x80 smile", "na\xc3\xafve caf\xc3\xa9",
+                                  "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82"};
+        for (int i = 0; i < 100; i++) ss_add(s, w[i % 5], strlen(w[i % 5]));
+        break;
+    }
+    case DS_INVALID_UTF8:
+        for (int i = 0; i < 70; i++) {
+            size_t n = (size_t)(rnd() % 12);
+            for (size_t k = 0; k < n; k++) buf[k] = (char)(0x80 + rnd() % 128);
+            ss_add(s, buf, n);
+        }
+        break;
+    case DS_ALL_BYTES:
+        for (int i = 0; i < 256; i++) buf[i] = (char)i;
+        ss_add(s, buf, 256);
+        for (int i = 0; i < 256; i++) ss_add(s, buf + i, 1);
+        for (int i = 0; i < 256; i++) buf[i] = (char)(255 - i);
+        ss_add(s, buf, 256);
+        ss_add(s, "\0\0\0\xff\xff\xff", 6);
+        break;
+    case DS_RANDOM:
+        for (int i = 0; i < 300; i++) {
+            size_t n = (size_t)(rnd() % 40);
+            for (size_t k = 0; k < n; k++) buf[k] = (char)rnd();
+            ss_add(s, buf, n);
+        }
+        break;
+    case DS_SORTED:
+    case DS_PREFIXES: {
+        enum { N = 500 };
+        char *arr[N];
+        for (int i = 0; i < N; i++) {
+            int n;
+            if (which == DS_SORTED)
+                n = snprintf(buf, sizeof buf, "%s-%s-%u", i % 7 ? "react" : "eslint",
+                             (rnd() & 1) ? "plugin" : "config", (unsigned)(rnd() % 100000));
+            else
+                n = snprintf(buf, sizeof buf,
+                             "https://example.com/a/very/long/common/prefix/that/goes/on/and/on/"
+                             "and/on/for/more/than/two/hundred/and/fifty/five/bytes/so/that/"
+                             "front/coding/caps/the/shared/prefix/length/at/its/limit/of/255/"
+                             "bytes/and/then/some/more/%06u", (unsigned)(rnd() % 1000000));
+            arr[i] = malloc((size_t)n + 1);
+            memcpy(arr[i], buf, (size_t)n + 1);
+        }
+        qsort(arr, N, sizeof *arr, cmp_str);
+        for (int i = 0; i < N; i++) {
+            ss_add(s, arr[i], strlen(arr[i]));
+            free(arr[i]);
+        }
+        break;
+    }
+    case DS_CONSTANT:
+        for (int i = 0; i < 200; i++) ss_add(s, "constant value", 14);
+        break;
+    case DS_LOWCARD: {
+        static const char *w[] = {"ATL", "ORD", "DFW", "LAX", "PHX", "DEN", "IAH", "LAS", "SFO"};
+        for (int i = 0; i < 2000; i++) {
+            const char *x = w[rnd() % 9];
+            ss_add(s, x, strlen(x));
+        }
+        break;
+    }
+    case DS_MIXED:
+        for (int i = 0; i < 120; i++) {
+            size_t n = (size_t)(rnd() % 520);
+            for (size_t k = 0; k < n; k++) buf[k] = "abcab\0\xff"[rnd() % 7];
+            ss_add(s, buf, n);
+        }
+        break;
+    }
+}
+
+static const bale_backend all_backends[] = {BALE_BACKEND_NONE, BALE_BACKEND_LZ4,
+                                            BALE_BACKEND_ZSTD, BALE_BACKEND_ZLIB};
+static const bale_encoding str_encodings[] = {BALE_ENC_DICT, BALE_ENC_FSST, BALE_ENC_FRONT,
+                                              BALE_ENC_BLOCKS, BALE_ENC_PLAIN};
+
+/* Every encoding x backend x data set x dtype, through the chunk API. */
+static void test_roundtrip_matrix(void) {
+    for (int ds = 0; ds < DS_COUNT; ds++) {
+        if (getenv("BALE_TEST_VERBOSE")) printf("  data set %s\n", ds_names[ds]);
+        for (int dt = BALE_DTYPE_STR; dt <= BALE_DTYPE_OBJECT; dt++) {
+            strset s;
+            make_dataset(ds, (bale_dtype)dt, &s);
+            for (size_t e = 0; e < sizeof str_encodings / sizeof *str_encodings; e++) {
+                ASSERT_TRUE(bale_encoding_supports(str_encodings[e], (bale_dtype)dt));
+                for (size_t b = 0; b < 4; b++)
+                    tu_roundtrip(&s.v, tu_opts(str_encodings[e], all_backends[b], 0));
+            }
+            tu_roundtrip(&s.v, bale_codec_opts_auto());
+            ss_free(&s);
+        }
+    }
+}
+
+/* A 16 MB value (and a few around it) through every encoding. */
+static void test_huge_value(void) {
+    strset s;
+    ss_init(&s, BALE_DTYPE_BYTES);
+    size_t n = (size_t)16 << 20;
+    uint8_t *big = malloc(n);
+    rng_state = 12345;
+    for (size_t i = 0; i < n; i++) big[i] = (uint8_t)("the quick brown fox "[i % 20] ^ (rnd() % 16 == 0));
+    ss_add(&s, "a", 1);
+    ss_add(&s, big, n);
+    ss_add(&s, "", 0);
+    for (size_t e = 0; e < sizeof str_encodings / sizeof *str_encodings; e++) {
+        tu_roundtrip(&s.v, tu_opts(str_encodings[e], BALE_BACKEND_NONE, 0));
+        tu_roundtrip(&s.v, tu_opts(str_encodings[e], BALE_BACKEND_ZSTD, 1));
+    }
+    tu_roundtrip(&s.v, bale_codec_opts_auto());
+    /* A single incompressible 16 MB string under auto. */
+    ss_free(&s);
+    ss_init(&s, BALE_DTYPE_OBJECT);
+    for (size_t i = 0; i < n; i++) big[i] = (uint8_t)rnd();
+    ss_add(&s, big, n);
+    uint64_t size = tu_roundtrip(&s.v, bale_codec_opts_auto());
+    ASSERT_TRUE(size < n + n / 64 + 1024);
+    free(big);
+    ss_free(&s);
+}
+
+/* Stage-level checks through the encoding table: every FSST variant and
+ * block size, get() on every index. */
+typedef struct variant {
+    const char *name;
+    bale_encoding enc;
+    unsigned fsst_flags; /* for FSST: flags, or ~0u for the table entry */
+    unsigned shift;
+} variant;
+
+static const variant variants[] = {
+    {"dict", BALE_ENC_DICT, ~0u, 0},
+    {"fsst-auto", BALE_ENC_FSST, ~0u, 0},
+    {"fsst", BALE_ENC_FSST, 0, 4},
+    {"fsst-front", BALE_ENC_FSST, BALE_FSST_FRONT, 4},
+    {"fsst-huff", BALE_ENC_FSST, BALE_FSST_HUFF, 4},
+    {"fsst-front-huff", BALE_ENC_FSST, BALE_FSST_FRONT | BALE_FSST_HUFF, 4},
+    {"fsst-front-huff-1", BALE_ENC_FSST, BALE_FSST_FRONT | BALE_FSST_HUFF, 0},
+    {"fsst-huff-1024", BALE_ENC_FSST, BALE_FSST_HUFF, 10},
+    {"fsst-front-3", BALE_ENC_FSST, BALE_FSST_FRONT, 3},
+    {"front", BALE_ENC_FRONT, ~0u, 0},
+    {"blocks", BALE_ENC_BLOCKS, ~0u, 0},
+    {"blocks-lz4", BALE_ENC_BLOCKS, 1000, 2},
+};
+#define NVARIANTS (sizeof variants / sizeof *variants)
+
+static bale_err variant_encode(const variant *va, const bale_values *in, bale__buf *out) {
+    if (va->enc == BALE_ENC_FSST && va->fsst_flags != ~0u)
+        return bale__fsst_encode_opts(in, va->fsst_flags, va->shift, out);
+    if (va->enc == BALE_ENC_BLOCKS && va->fsst_flags == 1000)
+        return bale__blocks_encode_opts(in, va->shift, BALE_BACKEND_LZ4, 1, out);
+    return bale__encoding_find(va->enc)->encode(in, out);
+}
+
+static void check_stage(const variant *va, const bale_values *in) {
+    const bale__encoding_impl *impl = bale__encoding_find(va->enc);
+    ASSERT_TRUE(impl != NULL && impl->get != NULL);
+    bale__buf st = {0};
+    ASSERT_OK(variant_encode(va, in, &st));
+    bale_values out;
+    ASSERT_OK(impl->decode(in->dtype, in->count, st.data, st.size, in->data_size, &out));
+    tu_assert_same(in, &out);
+    bale_values_free(&out);
+    /* A wrong data size is corrupt. */
+    ASSERT_ERR(impl->decode(in->dtype, in->count, st.data, st.size, in->data_size + 1, &out),
+               BALE_CORRUPT);
+    uint64_t step = in->count > 3000 ? in->count / 997 : 1;
+    for (uint64_t i = 0; i < in->count; i += step) {
+        bale_values one;
+        ASSERT_OK(impl->get(in->dtype, in->count, st.data, st.size, i, &one));
+        uint64_t len = in->offsets[i + 1] - in->offsets[i];
+        ASSERT_U64_EQ(one.count, 1);
+        ASSERT_U64_EQ(one.data_size, len);
+        ASSERT_U64_EQ(one.offsets[1], len);
+        ASSERT_MEM_EQ(one.data, (const uint8_t *)in->data + in->offsets[i], (size_t)len);
+        bale_values_free(&one);
+    }
+    bale_values one;
+    ASSERT_ERR(impl->get(in->dtype, in->count, st.data, st.size, in->count, &one), BALE_RANGE);
+    bale__buf_free(&st);
+}
+
+static void test_stage_every_variant(void) {
+    for (int ds = 0; ds < DS_COUNT; ds++) {
+        strset s;
+        make_dataset(ds, BALE_DTYPE_STR, &s);
+        for (size_t k = 0; k < NVARIANTS; k++) check_stage(&variants[k], &s.v);
+        ss_free(&s);
+    }
+}
+
+/* DICT refuses more than its limit of distinct values. */
+static void test_dict_too_many(void) {
+    strset s;
+    ss_init(&s, BALE_DTYPE_STR);
+    char buf[32];
+    for (int i = 0; i < 70000; i++) ss_add(&s, buf, (size_t)snprintf(buf, sizeof buf, "%d", i));
+    bale__buf st = {0};
+    ASSERT_ERR(bale__encoding_find(BALE_ENC_DICT)->encode(&s.v, &st), BALE_UNSUPPORTED);
+    bale__buf_free(&st);
+    bale_chunk *c = NULL;
+    bale_codec_opts o = tu_opts(BALE_ENC_DICT, BALE_BACKEND_NONE, 0);
+    ASSERT_ERR(bale_chunk_encode(&s.v, &o, &c), BALE_UNSUPPORTED);
+    /* Auto still works. */
+    tu_roundtrip(&s.v, bale_codec_opts_auto());
+    ss_free(&s);
+}
+
+/* Every allocation failing, in encode, decode and get of every encoding. */
+static void test_every_allocation_failure(void) {
+    static const int sets[] = {DS_SORTED, DS_LOWCARD, DS_ALL_BYTES};
+    for (size_t d = 0; d < 3; d++) {
+        strset s;
+        make_dataset(sets[d], BALE_DTYPE_STR, &s);
+        if (s.v.count > 300) s.v.count = 300, s.v.data_size = s.v.offsets[300];
+        for (size_t k = 0; k < NVARIANTS; k++) {
+            const variant *va = &variants[k];
+            const bale__encoding_impl *impl = bale__encoding_find(va->enc);
+            BALE_TEST_FOR_EACH_FAILURE({
+                bale__buf st = {0};
+                bale_err err = variant_encode(va, &s.v, &st);
+                ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+                if (err == BALE_OK) {
+                    bale_values out;
+                    err = impl->decode(s.v.dtype, s.v.count, st.data, st.size, s.v.data_size, &out);
+                    ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+                    if (err == BALE_OK) {
+                        tu_assert_same(&s.v, &out);
+                        bale_values_free(&out);
+                    }
+                    err = impl->get(s.v.dtype, s.v.count, st.data, st.size, s.v.count - 1, &out);
+                    ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+                    if (err == BALE_OK) bale_values_free(&out);
+                }
+                bale__buf_free(&st);
+            });
+        }
+        /* The chunk layer with auto and with each encoding under zstd. */
+        for (size_t e = 0; e < 5; e++) {
+            bale_codec_opts o = e < 4 ? tu_opts(str_encodings[e], BALE_BACKEND_ZSTD, 0)
+                                      : bale_codec_opts_auto();
+            BALE_TEST_FOR_EACH_FAILURE({
+                bale_chunk *c = NULL;
+                bale_err err = bale_chunk_encode(&s.v, &o, &c);
+                ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+                if (err == BALE_OK) {
+                    bale_values out;
+                    err = bale_chunk_decode(c, &out);
+                    ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+                    if (err == BALE_OK) bale_values_free(&out);
+                    err = bale_chunk_get(c, 7, &out);
+                    ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+                    if (err == BALE_OK) bale_values_free(&out);
+                }
+                bale_chunk_decref(c);
+            });
+        }
+        ss_free(&s);
+    }
+}
+
+/* Corrupt stage bytes: decode and get must fail cleanly or give well-formed
+ * values (never crash, never leak). */
+static void try_corrupt(const bale__encoding_impl *impl, const bale_values *in,
+                        const uint8_t *p, size_t n) {
+    bale_values out;
+    /* Copy to an exact-size allocation so that overreads are visible to
+     * sanitizers. */
+    uint8_t *q = malloc(n ? n : 1);
+    if (n) memcpy(q, p, n);
+    bale_err err = impl->decode(in->dtype, in->count, q, n, in->data_size, &out);
+    if (err == BALE_OK) {
+        ASSERT_OK(bale__values_check(&out));
+        ASSERT_U64_EQ(out.data_size, in->data_size);
+        bale_values_free(&out);
+    }
+    for (uint64_t i = 0; i < in->count; i += 1 + in->count / 5) {
+        err = impl->get(in->dtype, in->count, q, n, i, &out);
+        if (err == BALE_OK) bale_values_free(&out);
+    }
+    free(q);
+}
+
+static void test_corrupt_stage(void) {
+    static const int sets[] = {DS_SORTED, DS_LOWCARD, DS_ALL_BYTES, DS_EMPTY_STRINGS, DS_ONE};
+    for (size_t d = 0; d < 5; d++) {
+        strset s;
+        make_dataset(sets[d], BALE_DTYPE_BYTES, &s);
+        if (s.v.count > 120) s.v.count = 120, s.v.data_size = s.v.offsets[120];
+        for (size_t k = 0; k < NVARIANTS; k++) {
+            const bale__encoding_impl *impl = bale__encoding_find(variants[k].enc);
+            bale__buf st = {0};
+            ASSERT_OK(variant_encode(&variants[k], &s.v, &st));
+            /* Every truncation must be rejected by a full decode. */
+            for (size_t n = 0; n < st.size; n++) {
+                bale_values out;
+                uint8_t *q = malloc(n ? n : 1);
+                if (n) memcpy(q, st.data, n);
+                ASSERT_TRUE(impl->decode(s.v.dtype, s.v.count, q, n, s.v.data_size, &out) != BALE_OK);
+                free(q);
+                try_corrupt(impl, &s.v, st.data, n);
+            }
+            /* Trailing bytes are corrupt. */
+            {
+                uint8_t *q = malloc(st.size + 1);
+                memcpy(q, st.data, st.size);
+                q[st.size] = 0;
+                bale_values out;
+                ASSERT_TRUE(impl->decode(s.v.dtype, s.v.count, q, st.size + 1, s.v.data_size, &out) != BALE_OK);
+                free(q);
+            }
+            /* Flipped bytes and bits. */
+            uint8_t *c = malloc(st.size);
+            for (size_t i = 0; i < st.size; i++) {
+                for (int f = 0; f < 3; f++) {
+                    memcpy(c, st.data, st.size);
+                    c[i] ^= f == 0 ? 0xff : f == 1 ? 0x01 : 0x80;
+                    try_corrupt(impl, &s.v, c, st.size);
+                }
+            }
+            /* Random garbage of random sizes, and garbage after a valid
+             * header. */
+            for (int t = 0; t < 200; t++) {
+                size_t n = (size_t)(rnd() % (st.size + 16));
+                uint8_t *g = malloc(n + 1);
+                for (size_t i = 0; i < n; i++) g[i] = (uint8_t)rnd();
+                if (t & 1) memcpy(g, st.data, n < 12 ? n : 12);
+                try_corrupt(impl, &s.v, g, n);
+                free(g);
+            }
+            free(c);
+            bale__buf_free(&st);
+        }
+        ss_free(&s);
+    }
+}
+
+/* The policy: low cardinality goes to DICT, sorted keys to a random-access
+ * encoding without backend, and the result is never much above plain. */
+static void test_policy_choices(void) {
+    strset s;
+    make_dataset(DS_LOWCARD, BALE_DTYPE_STR, &s);
+    bale_codec_opts a = bale_codec_opts_auto();
+    bale_chunk *c;
+    ASSERT_OK(bale_chunk_encode(&s.v, &a, &c));
+    ASSERT_EQ(bale_chunk_encoding(c), BALE_ENC_DICT);
+    bale_chunk_decref(c);
+    ss_free(&s);
+    for (int ds = 0; ds < DS_COUNT; ds++) {
+        make_dataset(ds, BALE_DTYPE_OBJECT, &s);
+        ASSERT_OK(bale_chunk_encode(&s.v, &a, &c));
+        bale_codec_opts p = tu_opts(BALE_ENC_PLAIN, BALE_BACKEND_NONE, 0);
+        bale_chunk *cp;
+        ASSERT_OK(bale_chunk_encode(&s.v, &p, &cp));
+        /* Never more than plain plus a little. */
+        ASSERT_TRUE(bale_chunk_encoded_size(c) <= bale_chunk_encoded_size(cp) + 64);
+        bale_chunk_decref(cp);
+        bale_chunk_decref(c);
+        ss_free(&s);
+    }
+    make_dataset(DS_SORTED, BALE_DTYPE_STR, &s);
+    ASSERT_OK(bale_chunk_encode(&s.v, &a, &c));
+    ASSERT_EQ(bale_chunk_backend(c), BALE_BACKEND_NONE);
+    bale_chunk_decref(c);
+    ss_free(&s);
+}
+
+/* ---- real data ------------------------------------------------------------ */
+
+static int load_lines(const char *file, strset *s, size_t max_lines) {
+    const char *dir = getenv("BALE_DATA_DIR");
+    char path[1024], cmd[1200];
+    const char *dirs[] = {dir, "../shared/data", "../../shared/data", "/work/shared/data"};
+    FILE *f = NULL;
+    for (size_t i = 0; i < 4 && f == NULL; i++) {
+        if (dirs[i] == NULL) continue;
+        snprintf(path, sizeof path, "%s/%s", dirs[i], file);
+        f = fopen(path, "rb");
+    }
+    if (f == NULL) return 0;
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "xz -dc '%s' 2>/dev/null", path);
+    FILE *p = popen(cmd, "r");
+    if (p == NULL) return 0;
+    char line[4096];
+    while (s->v.count < max_lines && fgets(line, sizeof line, p)) {
+        size_t n = strlen(line);
+        if (n && line[n - 1] == '\n') n--;
+        ss_add(s, line, n);
+    }
+    /* Read the rest so xz exits cleanly. */
+    while (fgets(line, sizeof line, p)) {}
+    pclose(p);
+    return s->v.count > 0;
+}
+
+static void test_real_data(void) {
+    strset all;
+    ss_init(&all, BALE_DTYPE_STR);
+    if (!load_lines("npm-names.txt.xz", &all, 120000)) {
+        printf("skip test_real_data: npm-names.txt.xz not found (set BALE_DATA_DIR)\n");
+        ss_free(&all);
+        return;
+    }
+    /* 64 KiB-raw chunks through auto; every value checked. */
+    uint64_t enc = 0, i = 0;
+    while (i < all.v.count) {
+        uint64_t j = i, raw = 0;
+        while (j < all.v.count && raw + 8 + (all.v.offsets[j + 1] - all.v.offsets[j]) <= 65536)
+            raw += 8 + (all.v.offsets[j + 1] - all.v.offsets[j]), j++;
+        bale_values part = {BALE_DTYPE_STR, j - i, all.v.data, NULL, 0};
+        uint64_t *offs = malloc((j - i + 1) * sizeof *offs);
+        for (uint64_t k = i; k <= j; k++) offs[k - i] = all.v.offsets[k] - all.v.offsets[i];
+        part.offsets = offs;
+        part.data = (uint8_t *)all.v.data + all.v.offsets[i];
+        part.data_size = offs[j - i];
+        enc += tu_roundtrip(&part, bale_codec_opts_auto());
+        free(offs);
+        i = j;
+    }
+    printf("npm names (first %" PRIu64 ", sorted), auto: %.2f B/element\n", all.v.count,
+           (double)enc / (double)all.v.count);
+    ASSERT_TRUE((double)enc / (double)all.v.count < 9.0);
+    ss_free(&all);
+}
+
+BALE_TEST_MAIN(BALE_TEST(test_roundtrip_matrix), BALE_TEST(test_huge_value),
+               BALE_TEST(test_stage_every_variant), BALE_TEST(test_dict_too_many),
+               BALE_TEST(test_every_allocation_failure), BALE_TEST(test_corrupt_stage),
+               BALE_TEST(test_policy_choices), BALE_TEST(test_real_data))
