@@ -72,8 +72,15 @@ bale_err bale_chunk_encode(const bale_values *values,
     uint64_t payload_bytes = buf.size - prefix;
     uint64_t allowed = payload_bytes * BALE_CHUNK_MAX_EXPANSION + BALE_CHUNK_EXPANSION_SLACK;
     if (bale__values_raw_size(values) > allowed || res.stage_size > allowed) {
-        bale__buf_free(&buf);
-        return BALE_INVALID;
+        /* Compressed beyond what a reader accepts (a huge run of one value):
+         * store the values plain, which never expands past 8x. */
+        buf.size = prefix;
+        err = bale__pipeline_encode_fixed(values, BALE_ENC_PLAIN, BALE_BACKEND_NONE,
+                                          0, &buf, &res);
+        if (err != BALE_OK) {
+            bale__buf_free(&buf);
+            return err;
+        }
     }
     size_t total;
     uint8_t *mem = bale__buf_detach(&buf, &total);

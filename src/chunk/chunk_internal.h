@@ -45,8 +45,8 @@
 #endif
 /* Untrusted bytes may not promise more decoded bytes than this multiple of
  * what they store (plus a slack): a corrupt header cannot make the decoder
- * allocate gigabytes from a few bytes.  The encoder refuses (BALE_INVALID)
- * values that would compress beyond it; containers cut chunks far smaller. */
+ * allocate gigabytes from a few bytes.  The encoder stores values that would
+ * compress beyond it plain (containers cut chunks far smaller anyway). */
 #define BALE_CHUNK_MAX_EXPANSION ((uint64_t)1 << 16)
 #define BALE_CHUNK_EXPANSION_SLACK ((uint64_t)1 << 20)
 

@@ -7,6 +7,7 @@
 #include "codec_internal.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <lz4.h>
 #include <lz4hc.h>
 #include <zlib.h>
@@ -71,10 +72,14 @@ static void zlib_free(voidpf opaque, voidpf p) {
 }
 
 /* Contexts are cached per thread: creating a zstd context costs more than
- * compressing a small chunk.  They are freed by bale_thread_cleanup (and are
- * accounted in bale_memory_live while they live). */
+ * compressing a small chunk.  They are counted in bale_memory_live while they
+ * live, and freed by bale_thread_cleanup or, at the latest, when the thread
+ * ends (a pthread key's destructor). */
 static _Thread_local ZSTD_CCtx *tl_cctx;
 static _Thread_local ZSTD_DCtx *tl_dctx;
+static pthread_key_t tl_key;
+static pthread_once_t tl_key_once = PTHREAD_ONCE_INIT;
+static int tl_key_ok;
 
 void bale_thread_cleanup(void) {
     ZSTD_freeCCtx(tl_cctx);
@@ -83,9 +88,27 @@ void bale_thread_cleanup(void) {
     tl_dctx = NULL;
 }
 
+/* Runs at thread exit when this thread made a context (glibc keeps TLS valid
+ * while key destructors run). */
+static void thread_exit(void *unused) {
+    (void)unused;
+    bale_thread_cleanup();
+}
+
+static void make_key(void) { tl_key_ok = pthread_key_create(&tl_key, thread_exit) == 0; }
+
+/* Arms the thread-exit destructor for the calling thread. */
+static void remember_thread(void) {
+    pthread_once(&tl_key_once, make_key);
+    if (tl_key_ok) (void)pthread_setspecific(tl_key, &tl_key_ok); /* any non-NULL */
+}
+
 static bale_err zstd_compress(int level, const uint8_t *src, size_t n,
                               bale__buf *out) {
-    if (tl_cctx == NULL) tl_cctx = ZSTD_createCCtx_advanced(zstd_mem);
+    if (tl_cctx == NULL) {
+        tl_cctx = ZSTD_createCCtx_advanced(zstd_mem);
+        remember_thread();
+    }
     BALE_RETURN_IF(tl_cctx == NULL, BALE_NOMEM);
     size_t bound = ZSTD_compressBound(n);
     BALE_FORWARD_IF_ERROR(bale__buf_reserve(out, bound));
@@ -107,7 +130,10 @@ static bale_err zstd_compress(int level, const uint8_t *src, size_t n,
 
 static bale_err zstd_decompress(const uint8_t *src, size_t n, uint8_t *dst,
                                 size_t dst_size) {
-    if (tl_dctx == NULL) tl_dctx = ZSTD_createDCtx_advanced(zstd_mem);
+    if (tl_dctx == NULL) {
+        tl_dctx = ZSTD_createDCtx_advanced(zstd_mem);
+        remember_thread();
+    }
     BALE_RETURN_IF(tl_dctx == NULL, BALE_NOMEM);
     ZSTD_DCtx_reset(tl_dctx, ZSTD_reset_session_and_parameters);
     ZSTD_DCtx_setParameter(tl_dctx, ZSTD_d_format, ZSTD_f_zstd1_magicless);
