@@ -1,7 +1,2101 @@
-/* list_type.c - STUB: bale.List (to be written). */
-#include "bale_ext.h"
+/*
+ * list_type.c - bale.List: the Python type over bale_list (include/bale_list.h).
+ *
+ * The object holds one core list and no Python objects (object dtype keeps
+ * pickles), so it needs no GC support; iterators hold a strong reference to
+ * their list and are GC-tracked (a subclass instance may reference them).
+ *
+ * dtype: explicit (fixed, values converted strictly, TypeError otherwise) or
+ * inferred (dtype=None: "undetermined" while empty, then the first value's
+ * type; widened to object, by rebuilding, when a value of another type comes).
+ * An inferred list that becomes empty chooses again from its next value.
+ *
+ * Reentrancy: converting a value (pickling, __index__, iteration) can run
+ * arbitrary Python code that changes the list.  Every core call checks its
+ * indices and dtype, so such changes give an exception, never a crash, and
+ * core calls never run Python code.  Whenever `self->list` is replaced,
+ * `self->gen` is bumped so iterators refetch.
+ *
+ * References: functions returning PyObject * return a new reference unless
+ * noted; none steal arguments.
+ */
+#include "convert.h"
+
+#include "bale_list.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#define LIST_NAME "bale.List"
+/* Elements shown at each end by repr when the list is long. */
+#define REPR_EDGE 3
+#define REPR_FULL_MAX 10
+/* Extended-slice deletions up to this many are done one by one. */
+#define DEL_ONE_BY_ONE_MAX 64
+
+typedef struct {
+    PyObject_HEAD
+    bale_list *list;     /* owned; never NULL after tp_new */
+    int inferred;        /* dtype=None: chosen from values, may widen */
+    int undetermined;    /* inferred and no dtype yet (dtype is None) */
+    uint64_t gen;        /* bumped when `list` is replaced */
+    bale_codec_opts opts;
+    PyObject *codec;     /* strong: the codec argument as given */
+    PyObject *weakreflist;
+} ListObject;
+
+static PyTypeObject List_Type;
+static PyTypeObject ListIter_Type;
+#define List_Check(o) PyObject_TypeCheck((o), &List_Type)
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static Py_ssize_t L_len(ListObject *s) { return (Py_ssize_t)bale_list_len(s->list); }
+
+static bale_dtype L_dtype(ListObject *s) {
+    return s->undetermined ? (bale_dtype)0 : bale_list_dtype(s->list);
+}
+
+/* Installs `nl` as the list's core list (takes it), freeing the old one. */
+static void L_install(ListObject *s, bale_list *nl) {
+    bale_list *old = s->list;
+    s->list = nl;
+    s->gen++;
+    bale_list_free(old);
+}
+
+static int L_set_dtype(ListObject *s, bale_dtype d) {
+    if (d == 0) return 0;
+    if (bale_list_len(s->list) != 0 && bale_list_dtype(s->list) != d) {
+        PyErr_SetString(PyExc_SystemError, "bale: dtype change of a non-empty list");
+        return -1;
+    }
+    if (bale_list_dtype(s->list) != d) {
+        bale_err e = bale_list_set_dtype(s->list, d);
+        if (e != BALE_OK) {
+            bale_ext_error(e);
+            return -1;
+        }
+        s->gen++;
+    }
+    s->undetermined = 0;
+    return 0;
+}
+
+static int L_extend(ListObject *s, PyObject *iterable);
+
+/* Appends the buffer's values to the list and empties it.  If code run
+ * meanwhile changed the list's dtype (a reentrant append that widened it),
+ * the values go through Python objects and the list's own conversion. */
+static int flush(ListObject *s, bale_conv_buf *b) {
+    if (b->count == 0) return 0;
+    bale_values v = bale_conv_buf_values(b);
+    if (v.dtype != bale_list_dtype(s->list) || s->undetermined) {
+        PyObject *tmp = PyList_New(0);
+        int r = tmp ? 0 : -1;
+        for (uint64_t i = 0; r == 0 && i < v.count; i++) {
+            PyObject *o = bale_conv_to_py(&v, i);
+            r = o ? PyList_Append(tmp, o) : -1;
+            Py_XDECREF(o);
+        }
+        bale_conv_buf_reset(b, b->dtype);
+        if (r == 0) r = L_extend(s, tmp);
+        Py_XDECREF(tmp);
+        return r;
+    }
+    bale_err e = bale_list_append(s->list, &v);
+    bale_conv_buf_reset(b, b->dtype);
+    if (e != BALE_OK) {
+        bale_ext_error(e);
+        return -1;
+    }
+    return 0;
+}
+
+/* A cursor reads elements by index, holding the decoded block it last used.
+ * It revalidates against the list's version and generation, so it stays
+ * correct (index-based, like list) whatever happens to the list. */
+typedef struct cursor {
+    bale_list_block *blk;
+    const bale_values *v;
+    uint64_t first, count, version, gen;
+} cursor;
+
+static void cursor_done(cursor *c) {
+    bale_list_block_release(c->blk);
+    c->blk = NULL;
+}
+
+/* Borrowed values holding element i (i < len), or NULL with an exception;
+ * *pos gets the position in them. */
+static const bale_values *cursor_seek(ListObject *s, cursor *c, uint64_t i, uint64_t *pos) {
+    if (c->blk == NULL || c->gen != s->gen || c->version != bale_list_version(s->list) ||
+        i - c->first >= c->count || i < c->first) {
+        cursor_done(c);
+        bale_err e = bale_list_block_at(s->list, i, 0, &c->blk, &c->first);
+        if (e != BALE_OK) {
+            bale_ext_error(e);
+            return NULL;
+        }
+        c->v = bale_list_block_values(c->blk);
+        c->count = c->v->count;
+        c->version = bale_list_version(s->list);
+        c->gen = s->gen;
+    }
+    *pos = i - c->first;
+    return c->v;
+}
+
+static inline PyObject *elem_to_py(const bale_values *v, uint64_t j) {
+    switch (v->dtype) {
+    case BALE_DTYPE_INT: return PyLong_FromLongLong(((const int64_t *)v->data)[j]);
+    case BALE_DTYPE_FLOAT: return PyFloat_FromDouble(((const double *)v->data)[j]);
+    case BALE_DTYPE_STR: {
+        const char *p = (const char *)v->data + v->offsets[j];
+        return PyUnicode_DecodeUTF8(p, (Py_ssize_t)(v->offsets[j + 1] - v->offsets[j]),
+                                    "surrogatepass");
+    }
+    default: return bale_conv_to_py(v, j);
+    }
+}
+
+static PyObject *cursor_get(ListObject *s, cursor *c, uint64_t i) {
+    uint64_t pos;
+    const bale_values *v = cursor_seek(s, c, i, &pos);
+    if (v == NULL) return NULL;
+    if (v->dtype == BALE_DTYPE_OBJECT) {
+        /* unpickling may change the list: keep the block alive across it */
+        bale_list_block *hold = c->blk;
+        c->blk = NULL;
+        PyObject *r = bale_conv_to_py(v, pos);
+        c->blk = hold;
+        return r;
+    }
+    return elem_to_py(v, pos);
+}
+
+/* Element i (0 <= i < len). */
+static PyObject *L_item(ListObject *s, uint64_t i) {
+    bale_values scratch = {0};
+    const bale_values *v;
+    uint64_t pos;
+    bale_err e = bale_list_read(s->list, i, &scratch, &v, &pos);
+    if (e != BALE_OK) return bale_ext_error(e);
+    PyObject *r;
+    if (v->dtype == BALE_DTYPE_OBJECT || v == &scratch) {
+        r = bale_conv_to_py(v, pos); /* copies before any code runs */
+    } else {
+        r = elem_to_py(v, pos);
+    }
+    bale_values_free(&scratch);
+    return r;
+}
+
+/* Rebuilds the list as dtype object (values come back with their types). */
+static int L_widen(ListObject *s) {
+    if (bale_list_dtype(s->list) == BALE_DTYPE_OBJECT) return 0;
+    bale_list *nl;
+    bale_err e = bale_list_create(BALE_DTYPE_OBJECT, &s->opts, &nl);
+    if (e != BALE_OK) {
+        bale_ext_error(e);
+        return -1;
+    }
+    bale_conv_buf b;
+    bale_conv_buf_init(&b, BALE_DTYPE_OBJECT);
+    uint64_t n = bale_list_len(s->list);
+    uint64_t i = 0;
+    while (i < n) {
+        bale_list_block *blk;
+        uint64_t first;
+        e = bale_list_block_at(s->list, i, 0, &blk, &first);
+        if (e != BALE_OK) goto fail;
+        const bale_values *v = bale_list_block_values(blk);
+        for (uint64_t j = i - first; j < v->count; j++, i++) {
+            PyObject *o = bale_conv_to_py(v, j);
+            int r = o ? bale_conv_buf_push(&b, o, 1) : -1;
+            Py_XDECREF(o);
+            if (r < 0) {
+                bale_list_block_release(blk);
+                goto fail_py;
+            }
+        }
+        bale_list_block_release(blk);
+        if (bale_conv_buf_raw(&b) >= BALE_LIST_CHUNK_TARGET || i >= n) {
+            bale_values vv = bale_conv_buf_values(&b);
+            e = bale_list_append(nl, &vv);
+            bale_conv_buf_reset(&b, BALE_DTYPE_OBJECT);
+            if (e != BALE_OK) goto fail;
+        }
+    }
+    bale_conv_buf_free(&b);
+    L_install(s, nl);
+    return 0;
+fail:
+    bale_ext_error(e);
+fail_py:
+    bale_conv_buf_free(&b);
+    bale_list_free(nl);
+    return -1;
+}
+
+/* Prepares the list to take `v`: chooses the dtype of an undetermined (or
+ * empty inferred) list, or widens an inferred one. */
+static int L_prepare(ListObject *s, PyObject *v) {
+    if (!s->inferred) return 0;
+    bale_dtype want = bale_conv_infer(v);
+    if (s->undetermined || bale_list_len(s->list) == 0) return L_set_dtype(s, want);
+    bale_dtype cur = bale_list_dtype(s->list);
+    if (cur == want || cur == BALE_DTYPE_OBJECT) return 0;
+    return L_widen(s);
+}
+
+/* Converts one value for the list into `b` (reset first). */
+static int L_convert_one(ListObject *s, PyObject *v, bale_conv_buf *b) {
+    if (L_prepare(s, v) < 0) return -1;
+    bale_conv_buf_reset(b, bale_list_dtype(s->list));
+    int r = bale_conv_buf_push(b, v, !s->inferred);
+    if (r == 1) {
+        if (L_widen(s) < 0) return -1;
+        bale_conv_buf_reset(b, BALE_DTYPE_OBJECT);
+        r = bale_conv_buf_push(b, v, 1);
+    }
+    return r < 0 ? -1 : 0;
+}
+
+/* ---- extending from anything ------------------------------------------------ */
+
+/* Bulk intake of a 1-d buffer (any stride) of ints, floats or bools.
+ * Returns 1 when done, 0 when not applicable (the caller iterates), -1. */
+static int extend_buffer(ListObject *s, PyObject *obj) {
+    if (!PyObject_CheckBuffer(obj) || PyUnicode_Check(obj)) return 0;
+    Py_buffer view;
+    if (PyObject_GetBuffer(obj, &view, PyBUF_RECORDS_RO) < 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    int done = 0;
+    const char *f = view.format ? view.format : "B";
+    if (*f == '@' || *f == '=' || *f == '<') f++;
+    char code = f[0];
+    bale_dtype src = 0;
+    int is_signed = 0;
+    if (f[0] && !f[1]) {
+        if (strchr("bhilqn", code)) src = BALE_DTYPE_INT, is_signed = 1;
+        else if (strchr("BHILQN", code)) src = BALE_DTYPE_INT;
+        else if (code == 'd' || code == 'f') src = BALE_DTYPE_FLOAT;
+        else if (code == '?') src = BALE_DTYPE_BOOL;
+    }
+    Py_ssize_t isz = view.itemsize;
+    if (src == 0 || view.ndim != 1 || isz <= 0 || isz > 8 ||
+        (src == BALE_DTYPE_FLOAT && isz != 8 && isz != 4) || (src == BALE_DTYPE_BOOL && isz != 1)) {
+        PyBuffer_Release(&view);
+        return 0;
+    }
+    Py_ssize_t n = view.shape ? view.shape[0] : view.len / isz;
+    Py_ssize_t stride = view.strides ? view.strides[0] : isz;
+    if (n == 0) {
+        PyBuffer_Release(&view);
+        return 1;
+    }
+    const unsigned char *p = view.buf;
+    /* unsigned 64-bit values beyond int64: let the element path decide */
+    if (src == BALE_DTYPE_INT && !is_signed && isz == 8) {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            uint64_t x;
+            memcpy(&x, p + i * stride, 8);
+            if (x > (uint64_t)INT64_MAX) {
+                PyBuffer_Release(&view);
+                return 0;
+            }
+        }
+    }
+    if (s->inferred && (s->undetermined || bale_list_len(s->list) == 0)) {
+        if (L_set_dtype(s, src) < 0) goto out;
+    }
+    bale_dtype dst = bale_list_dtype(s->list);
+    if (!(dst == src || (dst == BALE_DTYPE_FLOAT && src == BALE_DTYPE_INT && !s->inferred))) {
+        PyBuffer_Release(&view);
+        return 0;
+    }
+    size_t w = bale_dtype_width(dst);
+    int native = stride == isz && (size_t)isz == w && (dst != BALE_DTYPE_INT || is_signed || isz == 8) &&
+                 !(dst == BALE_DTYPE_FLOAT && src == BALE_DTYPE_INT) && dst != BALE_DTYPE_BOOL;
+    if (native) {
+        bale_values v = {dst, (uint64_t)n, view.buf, NULL, (uint64_t)n * w};
+        bale_err e = bale_list_append(s->list, &v);
+        if (e != BALE_OK) {
+            bale_ext_error(e);
+            goto out;
+        }
+        done = 1;
+        goto out;
+    }
+    /* convert in batches of one chunk */
+    {
+        const Py_ssize_t batch = (Py_ssize_t)(BALE_LIST_CHUNK_TARGET / w);
+        void *tmp = PyMem_Malloc((size_t)batch * w);
+        if (tmp == NULL) {
+            PyErr_NoMemory();
+            goto out;
+        }
+        for (Py_ssize_t at = 0; at < n; at += batch) {
+            Py_ssize_t m = n - at < batch ? n - at : batch;
+            for (Py_ssize_t i = 0; i < m; i++) {
+                const unsigned char *q = p + (at + i) * stride;
+                if (src == BALE_DTYPE_BOOL) {
+                    ((uint8_t *)tmp)[i] = *q != 0;
+                    continue;
+                }
+                double d = 0;
+                int64_t x = 0;
+                if (src == BALE_DTYPE_FLOAT) {
+                    if (isz == 8) memcpy(&d, q, 8);
+                    else {
+                        float fl;
+                        memcpy(&fl, q, 4);
+                        d = fl;
+                    }
+                } else {
+                    uint64_t u = 0;
+                    memcpy(&u, q, (size_t)isz);
+                    if (is_signed && isz < 8 && (u >> (isz * 8 - 1)) & 1) u |= ~(uint64_t)0 << (isz * 8);
+                    x = (int64_t)u;
+                    d = (double)x;
+                }
+                if (dst == BALE_DTYPE_FLOAT) ((double *)tmp)[i] = d;
+                else ((int64_t *)tmp)[i] = x;
+            }
+            bale_values v = {dst, (uint64_t)m, tmp, NULL, (uint64_t)m * w};
+            bale_err e = bale_list_append(s->list, &v);
+            if (e != BALE_OK) {
+                PyMem_Free(tmp);
+                bale_ext_error(e);
+                goto out;
+            }
+        }
+        PyMem_Free(tmp);
+        done = 1;
+    }
+out:
+    PyBuffer_Release(&view);
+    return done ? 1 : -1;
+}
+
+/* Appends every value of `iterable` (any iterable; bale.Lists share chunks;
+ * buffers are taken in bulk).  On error, values before the failing one stay
+ * appended, as with list.extend. */
+static int L_extend(ListObject *s, PyObject *iterable) {
+    if (List_Check(iterable)) {
+        ListObject *o = (ListObject *)iterable;
+        bale_dtype od = L_dtype(o);
+        if (od == 0 || bale_list_len(o->list) == 0) return 0;
+        if (s->inferred && (s->undetermined || bale_list_len(s->list) == 0)) {
+            if (L_set_dtype(s, od) < 0) return -1;
+        }
+        if (bale_list_dtype(s->list) == od) { /* typed values are exact: share */
+            bale_err e;
+            if (o == s) {
+                bale_list *snap;
+                e = bale_list_copy(s->list, &snap);
+                if (e == BALE_OK) {
+                    e = bale_list_extend_list(s->list, snap, 0, bale_list_len(snap));
+                    bale_list_free(snap);
+                }
+            } else {
+                e = bale_list_extend_list(s->list, o->list, 0, bale_list_len(o->list));
+            }
+            if (e != BALE_OK) {
+                bale_ext_error(e);
+                return -1;
+            }
+            return 0;
+        }
+        if (s->inferred && bale_list_dtype(s->list) != od && L_widen(s) < 0) return -1;
+        /* else: element by element below (conversion or TypeError) */
+    } else {
+        int r = extend_buffer(s, iterable);
+        if (r != 0) return r < 0 ? -1 : 0;
+    }
+    PyObject *it = PyObject_GetIter(iterable);
+    if (it == NULL) return -1;
+    bale_conv_buf b;
+    bale_conv_buf_init(&b, bale_list_dtype(s->list));
+    int rc = 0;
+    PyObject *item;
+    while ((item = PyIter_Next(it)) != NULL) {
+        if (b.count == 0 && s->inferred && (s->undetermined || bale_list_len(s->list) == 0)) {
+            if (L_set_dtype(s, bale_conv_infer(item)) < 0) {
+                Py_DECREF(item);
+                rc = -1;
+                break;
+            }
+        }
+        if (b.count == 0) bale_conv_buf_reset(&b, bale_list_dtype(s->list));
+        int r = bale_conv_buf_push(&b, item, !s->inferred);
+        if (r == 1) {
+            if (flush(s, &b) < 0 || L_widen(s) < 0) {
+                Py_DECREF(item);
+                rc = -1;
+                break;
+            }
+            bale_conv_buf_reset(&b, BALE_DTYPE_OBJECT);
+            r = bale_conv_buf_push(&b, item, 1);
+        }
+        Py_DECREF(item);
+        if (r < 0) {
+            rc = -1;
+            break;
+        }
+        if (bale_conv_buf_raw(&b) >= BALE_LIST_CHUNK_TARGET && flush(s, &b) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    Py_DECREF(it);
+    if (rc == 0 && PyErr_Occurred()) rc = -1;
+    if (rc < 0) {
+        /* keep what was converted, as list.extend does, then report */
+        PyObject *et, *ev, *tb;
+        PyErr_Fetch(&et, &ev, &tb);
+        (void)flush(s, &b);
+        PyErr_Clear();
+        PyErr_Restore(et, ev, tb);
+    } else {
+        rc = flush(s, &b);
+    }
+    bale_conv_buf_free(&b);
+    return rc;
+}
+
+/* Converts all items of a sequence into `b` for this list (widening the
+ * list first when a value needs it).  0 or -1. */
+static int L_convert_seq(ListObject *s, PyObject *seq, bale_conv_buf *b) {
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (n > 0 && s->inferred && (s->undetermined || bale_list_len(s->list) == 0)) {
+            bale_dtype d = 0;
+            for (Py_ssize_t i = 0; i < n; i++)
+                d = bale_conv_widen(d, bale_conv_infer(PySequence_Fast_GET_ITEM(seq, i)));
+            if (L_set_dtype(s, d) < 0) return -1;
+        }
+        bale_conv_buf_reset(b, bale_list_dtype(s->list));
+        int widen = 0;
+        for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+            PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+            Py_INCREF(item);
+            int r = bale_conv_buf_push(b, item, !s->inferred);
+            Py_DECREF(item);
+            if (r < 0) return -1;
+            if (r == 1) {
+                widen = 1;
+                break;
+            }
+        }
+        if (!widen) return 0;
+        if (L_widen(s) < 0) return -1;
+    }
+    PyErr_SetString(PyExc_SystemError, "bale: conversion did not settle");
+    return -1;
+}
+
+/* ---- construction ----------------------------------------------------------- */
+
+static PyObject *L_wrap(PyTypeObject *type, bale_list *core, int inferred, int undetermined,
+                        bale_codec_opts opts, PyObject *codec) {
+    ListObject *o = (ListObject *)type->tp_alloc(type, 0);
+    if (o == NULL) {
+        bale_list_free(core);
+        return NULL;
+    }
+    o->list = core;
+    o->inferred = inferred;
+    o->undetermined = undetermined;
+    o->opts = opts;
+    Py_INCREF(codec);
+    o->codec = codec;
+    return (PyObject *)o;
+}
+
+/* A new bale.List of the same dtype settings as s holding `core` (taken). */
+static PyObject *L_like(ListObject *s, bale_list *core) {
+    int und = s->undetermined && bale_list_len(core) == 0;
+    return L_wrap(&List_Type, core, s->inferred, und, s->opts, s->codec);
+}
+
+static PyObject *L_empty_like(ListObject *s) {
+    bale_list *core;
+    bale_err e = bale_list_create(bale_list_dtype(s->list), &s->opts, &core);
+    if (e != BALE_OK) return bale_ext_error(e);
+    return L_like(s, core);
+}
+
+static PyObject *L_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    (void)args;
+    (void)kwds;
+    bale_codec_opts opts = bale_codec_opts_auto();
+    bale_list *core;
+    bale_err e = bale_list_create(BALE_DTYPE_INT, &opts, &core);
+    if (e != BALE_OK) return bale_ext_error(e);
+    PyObject *codec = PyUnicode_FromString("auto");
+    if (codec == NULL) {
+        bale_list_free(core);
+        return NULL;
+    }
+    PyObject *o = L_wrap(type, core, 1, 1, opts, codec);
+    Py_DECREF(codec);
+    return o;
+}
+
+static int L_init(ListObject *s, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"iterable", "dtype", "codec", NULL};
+    PyObject *iterable = NULL, *dtype_obj = Py_None, *codec = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OO$O:List", kwlist, &iterable, &dtype_obj, &codec))
+        return -1;
+    bale_dtype dtype;
+    if (bale_conv_parse_dtype(dtype_obj, &dtype) < 0) return -1;
+    bale_codec_opts opts;
+    PyObject *codec_name = codec;
+    if (codec == NULL) {
+        opts = bale_codec_opts_auto();
+    } else {
+        if (PyUnicode_Check(codec) && PyUnicode_CompareWithASCIIString(codec, "auto") == 0) {
+            opts = bale_codec_opts_auto();
+        } else if (bale_ext_parse_codec(codec, &opts) < 0) {
+            return -1;
+        }
+    }
+    bale_list *core;
+    bale_err e = bale_list_create(dtype ? dtype : BALE_DTYPE_INT, &opts, &core);
+    if (e != BALE_OK) {
+        bale_ext_error(e);
+        return -1;
+    }
+    L_install(s, core);
+    s->inferred = dtype == 0;
+    s->undetermined = dtype == 0;
+    if (dtype == 0 && iterable != NULL && List_Check(iterable)) {
+        /* List(other_bale_list) keeps the other's dtype and its inference */
+        ListObject *o = (ListObject *)iterable;
+        if (!o->undetermined && L_set_dtype(s, bale_list_dtype(o->list)) < 0) return -1;
+        s->inferred = o->inferred;
+    }
+    s->opts = opts;
+    if (codec_name != NULL) {
+        Py_INCREF(codec_name);
+        Py_SETREF(s->codec, codec_name);
+    }
+    if (iterable != NULL && L_extend(s, iterable) < 0) return -1;
+    return 0;
+}
+
+static void L_dealloc(ListObject *s) {
+    if (s->weakreflist != NULL) PyObject_ClearWeakRefs((PyObject *)s);
+    bale_list_free(s->list);
+    s->list = NULL;
+    Py_XDECREF(s->codec);
+    Py_TYPE(s)->tp_free((PyObject *)s);
+}
+
+/* ---- sequence protocol ------------------------------------------------------- */
+
+static Py_ssize_t L_length(ListObject *s) { return L_len(s); }
+
+static PyObject *L_sq_item(ListObject *s, Py_ssize_t i) {
+    if (i < 0 || i >= L_len(s)) {
+        PyErr_SetString(PyExc_IndexError, "list index out of range");
+        return NULL;
+    }
+    return L_item(s, (uint64_t)i);
+}
+
+/* Slice [start, start+step*n) as a new list. */
+static PyObject *L_slice(ListObject *s, Py_ssize_t start, Py_ssize_t step, Py_ssize_t n) {
+    bale_list *core;
+    bale_err e;
+    if (step == 1 || n <= 1) {
+        if (n <= 0) start = 0, n = 0;
+        e = bale_list_slice(s->list, (uint64_t)start, (uint64_t)(start + n), &core);
+        if (e != BALE_OK) return bale_ext_error(e);
+        return L_like(s, core);
+    }
+    e = bale_list_create(bale_list_dtype(s->list), &s->opts, &core);
+    if (e != BALE_OK) return bale_ext_error(e);
+    bale_conv_buf b;
+    bale_conv_buf_init(&b, bale_list_dtype(s->list));
+    cursor c = {0};
+    for (Py_ssize_t k = 0; k < n; k++) {
+        uint64_t pos;
+        const bale_values *v = cursor_seek(s, &c, (uint64_t)(start + k * step), &pos);
+        if (v == NULL || bale_conv_buf_push_raw(&b, v, pos) < 0) goto fail;
+        if (bale_conv_buf_raw(&b) >= BALE_LIST_CHUNK_TARGET || k == n - 1) {
+            bale_values vv = bale_conv_buf_values(&b);
+            e = bale_list_append(core, &vv);
+            bale_conv_buf_reset(&b, b.dtype);
+            if (e != BALE_OK) {
+                bale_ext_error(e);
+                goto fail;
+            }
+        }
+    }
+    cursor_done(&c);
+    bale_conv_buf_free(&b);
+    return L_like(s, core);
+fail:
+    cursor_done(&c);
+    bale_conv_buf_free(&b);
+    bale_list_free(core);
+    return NULL;
+}
+
+static PyObject *L_subscript(ListObject *s, PyObject *key) {
+    if (PyIndex_Check(key)) {
+        Py_ssize_t i = PyNumber_AsSsize_t(key, PyExc_IndexError);
+        if (i == -1 && PyErr_Occurred()) return NULL;
+        if (i < 0) i += L_len(s);
+        return L_sq_item(s, i);
+    }
+    if (PySlice_Check(key)) {
+        Py_ssize_t start, stop, step;
+        if (PySlice_Unpack(key, &start, &stop, &step) < 0) return NULL;
+        Py_ssize_t n = PySlice_AdjustIndices(L_len(s), &start, &stop, step);
+        return L_slice(s, start, step, n);
+    }
+    PyErr_Format(PyExc_TypeError, "list indices must be integers or slices, not %.200s",
+                 Py_TYPE(key)->tp_name);
+    return NULL;
+}
+
+static int L_set_item(ListObject *s, Py_ssize_t i, PyObject *value) {
+    bale_conv_buf b;
+    bale_conv_buf_init(&b, bale_list_dtype(s->list));
+    if (L_convert_one(s, value, &b) < 0) {
+        bale_conv_buf_free(&b);
+        return -1;
+    }
+    int rc = 0;
+    if (i < 0 || i >= L_len(s)) {
+        PyErr_SetString(PyExc_IndexError, "list assignment index out of range");
+        rc = -1;
+    } else {
+        bale_values v = bale_conv_buf_values(&b);
+        bale_err e = bale_list_set(s->list, (uint64_t)i, &v);
+        if (e != BALE_OK) rc = (bale_ext_error(e), -1);
+    }
+    bale_conv_buf_free(&b);
+    return rc;
+}
+
+static int L_del_range(ListObject *s, uint64_t a, uint64_t b) {
+    bale_err e = bale_list_delete(s->list, a, b);
+    if (e != BALE_OK) {
+        bale_ext_error(e);
+        return -1;
+    }
+    return 0;
+}
+
+/* Deletes the extended slice start, start+step, ... (n elements). */
+static int L_del_extended(ListObject *s, Py_ssize_t start, Py_ssize_t step, Py_ssize_t n) {
+    if (n <= 0) return 0;
+    if (step < 0) {
+        start = start + step * (n - 1);
+        step = -step;
+    }
+    if (step == 1) return L_del_range(s, (uint64_t)start, (uint64_t)(start + n));
+    if (n <= DEL_ONE_BY_ONE_MAX) {
+        for (Py_ssize_t k = n - 1; k >= 0; k--) {
+            uint64_t i = (uint64_t)(start + k * step);
+            if (L_del_range(s, i, i + 1) < 0) return -1;
+        }
+        return 0;
+    }
+    /* rebuild: copy the kept elements, one decoded block at a time */
+    bale_list *core;
+    bale_err e = bale_list_create(bale_list_dtype(s->list), &s->opts, &core);
+    if (e != BALE_OK) {
+        bale_ext_error(e);
+        return -1;
+    }
+    bale_conv_buf b;
+    bale_conv_buf_init(&b, bale_list_dtype(s->list));
+    cursor c = {0};
+    uint64_t len = bale_list_len(s->list);
+    uint64_t next_del = (uint64_t)start, deleted = 0;
+    for (uint64_t i = 0; i < len; i++) {
+        if (i == next_del && deleted < (uint64_t)n) {
+            deleted++;
+            next_del += (uint64_t)step;
+            continue;
+        }
+        uint64_t pos;
+        const bale_values *v = cursor_seek(s, &c, i, &pos);
+        if (v == NULL || bale_conv_buf_push_raw(&b, v, pos) < 0) goto fail;
+        if (bale_conv_buf_raw(&b) >= BALE_LIST_CHUNK_TARGET) {
+            bale_values vv = bale_conv_buf_values(&b);
+            e = bale_list_append(core, &vv);
+            bale_conv_buf_reset(&b, b.dtype);
+            if (e != BALE_OK) goto fail_core;
+        }
+    }
+    {
+        bale_values vv = bale_conv_buf_values(&b);
+        e = vv.count ? bale_list_append(core, &vv) : BALE_OK;
+        if (e != BALE_OK) goto fail_core;
+    }
+    cursor_done(&c);
+    bale_conv_buf_free(&b);
+    L_install(s, core);
+    return 0;
+fail_core:
+    bale_ext_error(e);
+fail:
+    cursor_done(&c);
+    bale_conv_buf_free(&b);
+    bale_list_free(core);
+    return -1;
+}
+
+/* Values of `value` converted for this list (for slice assignment). */
+static int L_values_from(ListObject *s, PyObject *value, const char *msg, bale_conv_buf *b,
+                         Py_ssize_t *n) {
+    if (List_Check(value)) {
+        ListObject *o = (ListObject *)value;
+        bale_dtype od = L_dtype(o);
+        if (od != 0 && s->inferred && (s->undetermined || bale_list_len(s->list) == 0) &&
+            L_set_dtype(s, od) < 0)
+            return -1;
+        if (od == 0 || (od == bale_list_dtype(s->list) && !s->undetermined)) {
+            bale_conv_buf_reset(b, bale_list_dtype(s->list));
+            cursor c = {0};
+            uint64_t len = bale_list_len(o->list);
+            for (uint64_t i = 0; i < len; i++) {
+                uint64_t pos;
+                const bale_values *v = cursor_seek(o, &c, i, &pos);
+                if (v == NULL || bale_conv_buf_push_raw(b, v, pos) < 0) {
+                    cursor_done(&c);
+                    return -1;
+                }
+            }
+            cursor_done(&c);
+            *n = (Py_ssize_t)b->count;
+            return 0;
+        }
+    }
+    PyObject *seq = PySequence_Fast(value, msg);
+    if (seq == NULL) return -1;
+    int r = L_convert_seq(s, seq, b);
+    *n = PySequence_Fast_GET_SIZE(seq);
+    Py_DECREF(seq);
+    return r;
+}
+
+static int L_ass_subscript(ListObject *s, PyObject *key, PyObject *value) {
+    if (PyIndex_Check(key)) {
+        Py_ssize_t i = PyNumber_AsSsize_t(key, PyExc_IndexError);
+        if (i == -1 && PyErr_Occurred()) return -1;
+        if (i < 0) i += L_len(s);
+        if (value != NULL) return L_set_item(s, i, value);
+        if (i < 0 || i >= L_len(s)) {
+            PyErr_SetString(PyExc_IndexError, "list assignment index out of range");
+            return -1;
+        }
+        return L_del_range(s, (uint64_t)i, (uint64_t)i + 1);
+    }
+    if (!PySlice_Check(key)) {
+        PyErr_Format(PyExc_TypeError, "list indices must be integers or slices, not %.200s",
+                     Py_TYPE(key)->tp_name);
+        return -1;
+    }
+    Py_ssize_t start, stop, step;
+    if (PySlice_Unpack(key, &start, &stop, &step) < 0) return -1;
+    if (value == NULL) {
+        Py_ssize_t n = PySlice_AdjustIndices(L_len(s), &start, &stop, step);
+        return L_del_extended(s, start, step, n);
+    }
+    bale_conv_buf b;
+    bale_conv_buf_init(&b, bale_list_dtype(s->list));
+    Py_ssize_t nv;
+    int rc = -1;
+    if (L_values_from(s, value, step == 1 ? "can only assign an iterable"
+                                          : "must assign iterable to extended slice",
+                      &b, &nv) < 0)
+        goto out;
+    /* indices after conversion: it may have run code that changed the list */
+    Py_ssize_t n = PySlice_AdjustIndices(L_len(s), &start, &stop, step);
+    if (step == 1) {
+        if (stop < start) stop = start;
+        bale_values v = bale_conv_buf_values(&b);
+        bale_err e = bale_list_replace(s->list, (uint64_t)start, (uint64_t)stop, &v);
+        if (e != BALE_OK) {
+            bale_ext_error(e);
+            goto out;
+        }
+        rc = 0;
+        goto out;
+    }
+    if (nv != n) {
+        PyErr_Format(PyExc_ValueError, "attempt to assign sequence of size %zd to extended slice of size %zd",
+                     nv, n);
+        goto out;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        uint64_t offs[2];
+        bale_values one = bale_conv_buf_one(&b, (uint64_t)k, offs);
+        bale_err e = bale_list_set(s->list, (uint64_t)(start + k * step), &one);
+        if (e != BALE_OK) {
+            bale_ext_error(e);
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    bale_conv_buf_free(&b);
+    return rc;
+}
+
+/* ---- search ------------------------------------------------------------------- */
+
+/* An index argument as for list.index: clamped on overflow.  1 or 0. */
+static int slice_index(PyObject *o, Py_ssize_t *out) {
+    if (!PyIndex_Check(o)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "slice indices must be integers or have an __index__ method");
+        return 0;
+    }
+    Py_ssize_t x = PyNumber_AsSsize_t(o, NULL);
+    if (x == -1 && PyErr_Occurred()) return 0;
+    *out = x;
+    return 1;
+}
+
+/* Decides how to look for `v`: 1 = typed key in *b (core search), 0 = no
+ * element can equal it, 2 = compare Python objects one by one, -1 error. */
+static int search_key(ListObject *s, PyObject *v, bale_conv_buf *b) {
+    bale_dtype d = L_dtype(s);
+    if (d == 0 || d == BALE_DTYPE_OBJECT) return 2;
+    bale_conv_buf_reset(b, d);
+    int is_int = PyLong_CheckExact(v) || PyBool_Check(v);
+    int is_float = PyFloat_CheckExact(v);
+    if (!is_int && !is_float && !PyUnicode_CheckExact(v) && !PyBytes_CheckExact(v) && v != Py_None)
+        return 2;
+    switch (d) {
+    case BALE_DTYPE_INT:
+    case BALE_DTYPE_BOOL: {
+        long long x;
+        if (is_int) {
+            int overflow;
+            x = PyLong_AsLongLongAndOverflow(v, &overflow);
+            if (overflow) return 0;
+            if (x == -1 && PyErr_Occurred()) return -1;
+        } else if (is_float) {
+            double f = PyFloat_AS_DOUBLE(v);
+            if (!(f == floor(f)) || f < -9.2233720368547758e18 || f >= 9.2233720368547758e18) return 0;
+            x = (long long)f;
+        } else {
+            return 0;
+        }
+        if (d == BALE_DTYPE_BOOL) {
+            if (x != 0 && x != 1) return 0;
+            return bale_conv_buf_push(b, x ? Py_True : Py_False, 1) < 0 ? -1 : 1;
+        }
+        int64_t y = (int64_t)x;
+        bale_values one = {BALE_DTYPE_INT, 1, &y, NULL, 8};
+        return bale_conv_buf_push_raw(b, &one, 0) < 0 ? -1 : 1;
+    }
+    case BALE_DTYPE_FLOAT: {
+        double f;
+        if (is_float) {
+            f = PyFloat_AS_DOUBLE(v);
+        } else if (is_int) {
+            int overflow;
+            long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+            if (overflow) return 2;
+            if (x == -1 && PyErr_Occurred()) return -1;
+            f = (double)x;
+            if ((long long)f != x || f >= 9.2233720368547758e18) return 2;
+        } else {
+            return 0;
+        }
+        bale_values one = {BALE_DTYPE_FLOAT, 1, &f, NULL, 8};
+        return bale_conv_buf_push_raw(b, &one, 0) < 0 ? -1 : 1;
+    }
+    case BALE_DTYPE_STR:
+        if (!PyUnicode_CheckExact(v)) return 0;
+        return bale_conv_buf_push(b, v, 1) < 0 ? -1 : 1;
+    case BALE_DTYPE_BYTES:
+        if (!PyBytes_CheckExact(v)) return 0;
+        return bale_conv_buf_push(b, v, 1) < 0 ? -1 : 1;
+    default: return 2;
+    }
+}
+
+/* Index of the first element in [start, stop) equal to v, -1 if none, -2 on
+ * error.  count_out: when non-NULL, counts all instead. */
+static Py_ssize_t L_search(ListObject *s, PyObject *v, Py_ssize_t start, Py_ssize_t stop,
+                           Py_ssize_t *count_out) {
+    bale_conv_buf b;
+    bale_conv_buf_init(&b, 0);
+    Py_ssize_t result = -1;
+    Py_ssize_t cnt = 0;
+    int how = search_key(s, v, &b);
+    if (how < 0) {
+        result = -2;
+    } else if (how == 1) {
+        bale_values one = bale_conv_buf_values(&b);
+        bale_err e;
+        if (count_out) {
+            uint64_t c = 0;
+            e = bale_list_count(s->list, &one, (uint64_t)start, (uint64_t)stop, &c);
+            cnt = (Py_ssize_t)c;
+        } else {
+            uint64_t at = 0;
+            e = bale_list_find(s->list, &one, (uint64_t)start, (uint64_t)stop, &at);
+            if (e == BALE_NOTFOUND) e = BALE_OK;
+            else if (e == BALE_OK) result = (Py_ssize_t)at;
+        }
+        if (e != BALE_OK) {
+            bale_ext_error(e);
+            result = -2;
+        }
+    } else if (how == 2) {
+        cursor c = {0};
+        for (Py_ssize_t i = start; i < stop && i < L_len(s); i++) {
+            PyObject *item = cursor_get(s, &c, (uint64_t)i);
+            if (item == NULL) {
+                result = -2;
+                break;
+            }
+            int eq = PyObject_RichCompareBool(item, v, Py_EQ);
+            Py_DECREF(item);
+            if (eq < 0) {
+                result = -2;
+                break;
+            }
+            if (eq) {
+                cnt++;
+                if (!count_out) {
+                    result = i;
+                    break;
+                }
+            }
+        }
+        cursor_done(&c);
+    }
+    bale_conv_buf_free(&b);
+    if (count_out) *count_out = cnt;
+    return result;
+}
+
+static int L_contains(ListObject *s, PyObject *v) {
+    Py_ssize_t r = L_search(s, v, 0, L_len(s), NULL);
+    return r == -2 ? -1 : r >= 0;
+}
+
+static PyObject *L_index(ListObject *s, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 1 || nargs > 3) {
+        PyErr_Format(PyExc_TypeError, "index expected at least 1 argument, got %zd", nargs);
+        return NULL;
+    }
+    Py_ssize_t start = 0, stop = PY_SSIZE_T_MAX;
+    if (nargs > 1 && !slice_index(args[1], &start)) return NULL;
+    if (nargs > 2 && !slice_index(args[2], &stop)) return NULL;
+    Py_ssize_t n = L_len(s);
+    if (start < 0) {
+        start += n;
+        if (start < 0) start = 0;
+    }
+    if (stop < 0) {
+        stop += n;
+        if (stop < 0) stop = 0;
+    }
+    if (stop > n) stop = n;
+    if (start > stop) start = stop;
+    Py_ssize_t r = L_search(s, args[0], start, stop, NULL);
+    if (r == -2) return NULL;
+    if (r < 0) {
+        PyErr_Format(PyExc_ValueError, "%R is not in list", args[0]);
+        return NULL;
+    }
+    return PyLong_FromSsize_t(r);
+}
+
+static PyObject *L_count(ListObject *s, PyObject *v) {
+    Py_ssize_t cnt;
+    if (L_search(s, v, 0, L_len(s), &cnt) == -2) return NULL;
+    return PyLong_FromSsize_t(cnt);
+}
+
+/* ---- mutation methods ---------------------------------------------------------- */
+
+static PyObject *L_append(ListObject *s, PyObject *v) {
+    bale_conv_buf b;
+    bale_conv_buf_init(&b, bale_list_dtype(s->list));
+    if (L_convert_one(s, v, &b) < 0) {
+        bale_conv_buf_free(&b);
+        return NULL;
+    }
+    bale_values vv = bale_conv_buf_values(&b);
+    bale_err e = bale_list_append(s->list, &vv);
+    bale_conv_buf_free(&b);
+    if (e != BALE_OK) return bale_ext_error(e);
+    Py_RETURN_NONE;
+}
+
+static PyObject *L_extend_m(ListObject *s, PyObject *it) {
+    if (L_extend(s, it) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *L_insert(ListObject *s, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "insert expected 2 arguments, got %zd", nargs);
+        return NULL;
+    }
+    Py_ssize_t i = PyNumber_AsSsize_t(args[0], PyExc_OverflowError);
+    if (i == -1 && PyErr_Occurred()) return NULL;
+    bale_conv_buf b;
+    bale_conv_buf_init(&b, bale_list_dtype(s->list));
+    if (L_convert_one(s, args[1], &b) < 0) {
+        bale_conv_buf_free(&b);
+        return NULL;
+    }
+    Py_ssize_t n = L_len(s);
+    if (i < 0) {
+        i += n;
+        if (i < 0) i = 0;
+    }
+    if (i > n) i = n;
+    bale_values vv = bale_conv_buf_values(&b);
+    bale_err e = (Py_ssize_t)i == n ? bale_list_append(s->list, &vv)
+                                    : bale_list_insert(s->list, (uint64_t)i, &vv);
+    bale_conv_buf_free(&b);
+    if (e != BALE_OK) return bale_ext_error(e);
+    Py_RETURN_NONE;
+}
+
+static PyObject *L_pop(ListObject *s, PyObject *const *args, Py_ssize_t nargs) {
+    Py_ssize_t i = -1;
+    if (nargs > 1) {
+        PyErr_Format(PyExc_TypeError, "pop expected at most 1 argument, got %zd", nargs);
+        return NULL;
+    }
+    if (nargs == 1) {
+        i = PyNumber_AsSsize_t(args[0], PyExc_OverflowError);
+        if (i == -1 && PyErr_Occurred()) return NULL;
+    }
+    Py_ssize_t n = L_len(s);
+    if (n == 0) {
+        PyErr_SetString(PyExc_IndexError, "pop from empty list");
+        return NULL;
+    }
+    if (i < 0) i += n;
+    if (i < 0 || i >= n) {
+        PyErr_SetString(PyExc_IndexError, "pop index out of range");
+        return NULL;
+    }
+    PyObject *item = L_item(s, (uint64_t)i);
+    if (item == NULL) return NULL;
+    if ((uint64_t)i >= bale_list_len(s->list) || L_del_range(s, (uint64_t)i, (uint64_t)i + 1) < 0) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_IndexError, "pop index out of range");
+        Py_DECREF(item);
+        return NULL;
+    }
+    return item;
+}
+
+static PyObject *L_remove(ListObject *s, PyObject *v) {
+    Py_ssize_t r = L_search(s, v, 0, L_len(s), NULL);
+    if (r == -2) return NULL;
+    if (r < 0) {
+        PyErr_SetString(PyExc_ValueError, "list.remove(x): x not in list");
+        return NULL;
+    }
+    if (L_del_range(s, (uint64_t)r, (uint64_t)r + 1) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *L_clear(ListObject *s, PyObject *unused) {
+    (void)unused;
+    bale_list *core;
+    bale_err e = bale_list_create(bale_list_dtype(s->list), &s->opts, &core);
+    if (e != BALE_OK) return bale_ext_error(e);
+    L_install(s, core);
+    Py_RETURN_NONE;
+}
+
+static PyObject *L_copy(ListObject *s, PyObject *unused) {
+    (void)unused;
+    bale_list *core;
+    bale_err e = bale_list_copy(s->list, &core);
+    if (e != BALE_OK) return bale_ext_error(e);
+    return L_like(s, core);
+}
+
+static PyObject *L_deepcopy(ListObject *s, PyObject *memo) {
+    (void)memo; /* values are immutable typed data or pickles: a copy is deep */
+    return L_copy(s, NULL);
+}
+
+static PyObject *L_reverse(ListObject *s, PyObject *unused) {
+    (void)unused;
+    bale_err e = bale_list_reverse(s->list);
+    if (e != BALE_OK) return bale_ext_error(e);
+    Py_RETURN_NONE;
+}
+
+static PyObject *L_tolist(ListObject *s, PyObject *unused) {
+    (void)unused;
+    Py_ssize_t n = L_len(s);
+    int prealloc = bale_list_dtype(s->list) != BALE_DTYPE_OBJECT;
+    PyObject *out = PyList_New(prealloc ? n : 0);
+    if (out == NULL) return NULL;
+    cursor c = {0};
+    for (Py_ssize_t i = 0; i < (prealloc ? n : L_len(s)); i++) {
+        PyObject *x = cursor_get(s, &c, (uint64_t)i);
+        if (x == NULL) goto fail;
+        if (prealloc) {
+            PyList_SET_ITEM(out, i, x);
+        } else {
+            int r = PyList_Append(out, x);
+            Py_DECREF(x);
+            if (r < 0) goto fail;
+        }
+    }
+    cursor_done(&c);
+    return out;
+fail:
+    cursor_done(&c);
+    Py_DECREF(out);
+    return NULL;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Rebuilds the list from a Python list of values that fit `dtype`. */
+static int L_rebuild(ListObject *s, PyObject *lst, bale_dtype dtype) {
+    bale_list *core;
+    bale_err e = bale_list_create(dtype, &s->opts, &core);
+    if (e != BALE_OK) {
+        bale_ext_error(e);
+        return -1;
+    }
+    bale_conv_buf b;
+    bale_conv_buf_init(&b, dtype);
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lst); i++) {
+        PyObject *x = PyList_GET_ITEM(lst, i);
+        Py_INCREF(x);
+        int r = bale_conv_buf_push(&b, x, 1);
+        Py_DECREF(x);
+        if (r < 0) goto fail;
+        if (bale_conv_buf_raw(&b) >= BALE_LIST_CHUNK_TARGET || i == PyList_GET_SIZE(lst) - 1) {
+            bale_values v = bale_conv_buf_values(&b);
+            e = bale_list_append(core, &v);
+            bale_conv_buf_reset(&b, b.dtype);
+            if (e != BALE_OK) {
+                bale_ext_error(e);
+                goto fail;
+            }
+        }
+    }
+    bale_conv_buf_free(&b);
+    L_install(s, core);
+    return 0;
+fail:
+    bale_conv_buf_free(&b);
+    bale_list_free(core);
+    return -1;
+}
+
+static PyObject *L_sort(ListObject *s, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"key", "reverse", NULL};
+    PyObject *key = Py_None;
+    int reverse = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$Op:sort", kwlist, &key, &reverse)) return NULL;
+    uint64_t n = bale_list_len(s->list);
+    if (key == Py_None && bale_list_dtype(s->list) == BALE_DTYPE_INT && n > 1) {
+        /* equal ints are indistinguishable: any sort is stable */
+        int64_t *a = PyMem_Malloc((size_t)n * 8);
+        if (a == NULL) return PyErr_NoMemory();
+        cursor c = {0};
+        uint64_t i = 0;
+        while (i < n) {
+            uint64_t pos;
+            const bale_values *v = cursor_seek(s, &c, i, &pos);
+            if (v == NULL) {
+                cursor_done(&c);
+                PyMem_Free(a);
+                return NULL;
+            }
+            uint64_t m = v->count - pos;
+            memcpy(a + i, (const int64_t *)v->data + pos, (size_t)m * 8);
+            i += m;
+        }
+        cursor_done(&c);
+        qsort(a, (size_t)n, 8, cmp_i64);
+        if (reverse)
+            for (uint64_t k = 0; k < n / 2; k++) {
+                int64_t t = a[k];
+                a[k] = a[n - 1 - k];
+                a[n - 1 - k] = t;
+            }
+        bale_list *core;
+        bale_err e = bale_list_create(BALE_DTYPE_INT, &s->opts, &core);
+        if (e == BALE_OK) {
+            bale_values v = {BALE_DTYPE_INT, n, a, NULL, n * 8};
+            e = bale_list_append(core, &v);
+            if (e != BALE_OK) bale_list_free(core);
+        }
+        PyMem_Free(a);
+        if (e != BALE_OK) return bale_ext_error(e);
+        L_install(s, core);
+        Py_RETURN_NONE;
+    }
+    /* As list.sort: the values move to a Python list and the list looks
+     * empty while keys and comparisons run; changes made meanwhile are
+     * discarded and reported with ValueError. */
+    PyObject *lst = L_tolist(s, NULL);
+    if (lst == NULL) return NULL;
+    bale_dtype dtype = bale_list_dtype(s->list);
+    int undetermined = s->undetermined;
+    bale_list *empty_core;
+    bale_err e = bale_list_create(dtype, &s->opts, &empty_core);
+    if (e != BALE_OK) {
+        Py_DECREF(lst);
+        return bale_ext_error(e);
+    }
+    L_install(s, empty_core);
+    PyObject *sort = PyObject_GetAttrString(lst, "sort");
+    PyObject *kw = sort ? Py_BuildValue("{sOsO}", "key", key, "reverse", reverse ? Py_True : Py_False) : NULL;
+    PyObject *empty = kw ? PyTuple_New(0) : NULL;
+    PyObject *r = empty ? PyObject_Call(sort, empty, kw) : NULL;
+    Py_XDECREF(sort);
+    Py_XDECREF(kw);
+    Py_XDECREF(empty);
+    int modified = bale_list_len(s->list) != 0;
+    /* the values go back whatever happened (sorted, or as they were) */
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    int rc = L_rebuild(s, lst, dtype);
+    if (et != NULL) {
+        if (rc < 0) PyErr_Clear(); /* report the sort's own error */
+        PyErr_Restore(et, ev, tb);
+    }
+    s->undetermined = undetermined && PyList_GET_SIZE(lst) == 0;
+    Py_DECREF(lst);
+    if (r == NULL || rc < 0) {
+        Py_XDECREF(r);
+        return NULL;
+    }
+    Py_DECREF(r);
+    if (modified) {
+        PyErr_SetString(PyExc_ValueError, "list modified during sort");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* ---- operators ------------------------------------------------------------------ */
+
+static PyObject *L_concat(ListObject *a, PyObject *b) {
+    if (!List_Check(b) && !PyList_Check(b)) {
+        PyErr_Format(PyExc_TypeError, "can only concatenate bale.List or list (not \"%.200s\") to bale.List",
+                     Py_TYPE(b)->tp_name);
+        return NULL;
+    }
+    PyObject *r = L_copy(a, NULL);
+    if (r == NULL) return NULL;
+    if (L_extend((ListObject *)r, b) < 0) {
+        Py_DECREF(r);
+        return NULL;
+    }
+    return r;
+}
+
+static PyObject *L_inplace_concat(ListObject *a, PyObject *b) {
+    if (L_extend(a, b) < 0) return NULL;
+    Py_INCREF(a);
+    return (PyObject *)a;
+}
+
+static int repeat_into(bale_list *dst, bale_list *src, Py_ssize_t times) {
+    uint64_t n = bale_list_len(src);
+    for (Py_ssize_t k = 0; k < times; k++) {
+        bale_err e = bale_list_extend_list(dst, src, 0, n);
+        if (e != BALE_OK) {
+            bale_ext_error(e);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static PyObject *L_repeat(ListObject *a, Py_ssize_t n) {
+    Py_ssize_t len = L_len(a);
+    if (n <= 0 || len == 0) return L_empty_like(a);
+    if (len > PY_SSIZE_T_MAX / n) return PyErr_NoMemory();
+    PyObject *r = L_copy(a, NULL);
+    if (r == NULL) return NULL;
+    if (repeat_into(((ListObject *)r)->list, a->list, n - 1) < 0) {
+        Py_DECREF(r);
+        return NULL;
+    }
+    return r;
+}
+
+static PyObject *L_inplace_repeat(ListObject *a, Py_ssize_t n) {
+    Py_ssize_t len = L_len(a);
+    if (n <= 0) {
+        PyObject *r = L_clear(a, NULL);
+        if (r == NULL) return NULL;
+        Py_DECREF(r);
+    } else if (n > 1 && len > 0) {
+        if (len > PY_SSIZE_T_MAX / n) return PyErr_NoMemory();
+        bale_list *snap;
+        bale_err e = bale_list_copy(a->list, &snap);
+        if (e != BALE_OK) return bale_ext_error(e);
+        int r = repeat_into(a->list, snap, n - 1);
+        bale_list_free(snap);
+        if (r < 0) return NULL;
+    }
+    Py_INCREF(a);
+    return (PyObject *)a;
+}
+
+static Py_ssize_t other_len(PyObject *o) {
+    return List_Check(o) ? L_len((ListObject *)o) : PyList_GET_SIZE(o);
+}
+
+static PyObject *other_item(PyObject *o, cursor *c, Py_ssize_t i) {
+    if (List_Check(o)) return cursor_get((ListObject *)o, c, (uint64_t)i);
+    PyObject *x = PyList_GET_ITEM(o, i);
+    Py_INCREF(x);
+    return x;
+}
+
+/* Typed fast path for == between two bale.Lists of one non-object dtype:
+ * 1 equal, 0 different, -1 error, 2 not applicable. */
+static int typed_equal(ListObject *a, ListObject *b) {
+    bale_dtype d = L_dtype(a);
+    if (d == 0 || d != L_dtype(b) || d == BALE_DTYPE_OBJECT) return 2;
+    uint64_t n = bale_list_len(a->list);
+    if (n != bale_list_len(b->list)) return 0;
+    cursor ca = {0}, cb = {0};
+    int result = 1;
+    for (uint64_t i = 0; i < n && result == 1;) {
+        uint64_t pa, pb;
+        const bale_values *va = cursor_seek(a, &ca, i, &pa);
+        const bale_values *vb = va ? cursor_seek(b, &cb, i, &pb) : NULL;
+        if (vb == NULL) {
+            result = -1;
+            break;
+        }
+        uint64_t m = va->count - pa < vb->count - pb ? va->count - pa : vb->count - pb;
+        if (d == BALE_DTYPE_FLOAT) {
+            const double *x = (const double *)va->data + pa, *y = (const double *)vb->data + pb;
+            for (uint64_t k = 0; k < m; k++)
+                if (!(x[k] == y[k])) {
+                    result = 0;
+                    break;
+                }
+        } else if (bale_dtype_width(d)) {
+            size_t w = bale_dtype_width(d);
+            if (memcmp((const char *)va->data + pa * w, (const char *)vb->data + pb * w, (size_t)m * w) != 0)
+                result = 0;
+        } else {
+            for (uint64_t k = 0; k < m; k++) {
+                uint64_t la = va->offsets[pa + k + 1] - va->offsets[pa + k];
+                uint64_t lb = vb->offsets[pb + k + 1] - vb->offsets[pb + k];
+                if (la != lb || memcmp((const char *)va->data + va->offsets[pa + k],
+                                       (const char *)vb->data + vb->offsets[pb + k], (size_t)la) != 0) {
+                    result = 0;
+                    break;
+                }
+            }
+        }
+        i += m;
+    }
+    cursor_done(&ca);
+    cursor_done(&cb);
+    return result;
+}
+
+static PyObject *L_richcompare(PyObject *a, PyObject *b, int op) {
+    if (!List_Check(a) || !(List_Check(b) || PyList_Check(b))) Py_RETURN_NOTIMPLEMENTED;
+    ListObject *s = (ListObject *)a;
+    if ((op == Py_EQ || op == Py_NE) && L_len(s) != other_len(b)) {
+        if (op == Py_EQ) Py_RETURN_FALSE;
+        Py_RETURN_TRUE;
+    }
+    if ((op == Py_EQ || op == Py_NE) && List_Check(b)) {
+        int r = typed_equal(s, (ListObject *)b);
+        if (r < 0) return NULL;
+        if (r != 2) {
+            if ((r == 1) == (op == Py_EQ)) Py_RETURN_TRUE;
+            Py_RETURN_FALSE;
+        }
+    }
+    cursor ca = {0}, cb = {0};
+    PyObject *x = NULL, *y = NULL, *result = NULL;
+    Py_ssize_t i;
+    for (i = 0; i < L_len(s) && i < other_len(b); i++) {
+        x = cursor_get(s, &ca, (uint64_t)i);
+        if (x == NULL) goto done;
+        if (i >= other_len(b)) break;
+        y = other_item(b, &cb, i);
+        if (y == NULL) goto done;
+        int k = PyObject_RichCompareBool(x, y, Py_EQ);
+        if (k < 0) goto done;
+        if (!k) break;
+        Py_CLEAR(x);
+        Py_CLEAR(y);
+    }
+    if (x == NULL || y == NULL) {
+        Py_ssize_t la = L_len(s), lb = other_len(b);
+        Py_CLEAR(x);
+        cursor_done(&ca);
+        cursor_done(&cb);
+        Py_RETURN_RICHCOMPARE(la, lb, op);
+    }
+    if (op == Py_EQ) result = Py_NewRef(Py_False);
+    else if (op == Py_NE) result = Py_NewRef(Py_True);
+    else result = PyObject_RichCompare(x, y, op);
+done:
+    Py_XDECREF(x);
+    Py_XDECREF(y);
+    cursor_done(&ca);
+    cursor_done(&cb);
+    return result;
+}
+
+/* ---- numeric ------------------------------------------------------------------- */
+
+static PyObject *call_builtin(const char *name, PyObject *arg) {
+    PyObject *builtins = PyEval_GetBuiltins(); /* borrowed */
+    PyObject *fn = builtins ? PyDict_GetItemString(builtins, name) : NULL;
+    if (fn == NULL) {
+        PyErr_Format(PyExc_SystemError, "builtin %s not found", name);
+        return NULL;
+    }
+    return PyObject_CallOneArg(fn, arg);
+}
+
+__extension__ typedef __int128 bale_i128;
+
+/* Calls fn(ctx, values, from, to) for every block of the list, in order. */
+typedef int (*block_fn)(void *ctx, const bale_values *v);
+static int for_each_block(ListObject *s, block_fn fn, void *ctx) {
+    uint64_t n = bale_list_len(s->list), i = 0;
+    while (i < n) {
+        bale_list_block *blk;
+        uint64_t first;
+        bale_err e = bale_list_block_at(s->list, i, 0, &blk, &first);
+        if (e != BALE_OK) {
+            bale_ext_error(e);
+            return -1;
+        }
+        const bale_values *v = bale_list_block_values(blk);
+        int r = fn(ctx, v);
+        i = first + v->count;
+        bale_list_block_release(blk);
+        if (r < 0) return -1;
+    }
+    return 0;
+}
+
+typedef struct sum_ctx {
+    bale_i128 isum;
+    double f, c;
+} sum_ctx;
+
+static int sum_block(void *ctx, const bale_values *v) {
+    sum_ctx *sc = ctx;
+    if (v->dtype == BALE_DTYPE_INT) {
+        const int64_t *x = v->data;
+        bale_i128 acc = 0; /* 2^64 values of 2^63 fit: no overflow */
+        for (uint64_t i = 0; i < v->count; i++) acc += x[i];
+        sc->isum += acc;
+    } else if (v->dtype == BALE_DTYPE_BOOL) {
+        const uint8_t *x = v->data;
+        uint64_t cnt = 0;
+        for (uint64_t i = 0; i < v->count; i++) cnt += x[i];
+        sc->isum += cnt;
+    } else {
+        const double *x = v->data;
+        double f = sc->f, c = sc->c;
+        for (uint64_t i = 0; i < v->count; i++) {
+#if PY_VERSION_HEX >= 0x030C0000
+            /* builtin sum's compensated (Neumaier) summation since 3.12 */
+            double t = f + x[i];
+            if (fabs(f) >= fabs(x[i])) c += (f - t) + x[i];
+            else c += (x[i] - t) + f;
+            f = t;
+#else
+            f += x[i];
+#endif
+        }
+        sc->f = f;
+        sc->c = c;
+    }
+    return 0;
+}
+
+static PyObject *i128_to_py(bale_i128 v) {
+    if (v >= INT64_MIN && v <= INT64_MAX) return PyLong_FromLongLong((long long)v);
+    int neg = v < 0;
+    unsigned __int128 u = neg ? (unsigned __int128)(-(v + 1)) + 1 : (unsigned __int128)v;
+    PyObject *hi = PyLong_FromUnsignedLongLong((unsigned long long)(u >> 64));
+    PyObject *lo = PyLong_FromUnsignedLongLong((unsigned long long)u);
+    PyObject *sh = PyLong_FromLong(64);
+    PyObject *t = hi && sh ? PyNumber_Lshift(hi, sh) : NULL;
+    PyObject *r = t && lo ? PyNumber_Or(t, lo) : NULL;
+    Py_XDECREF(hi);
+    Py_XDECREF(lo);
+    Py_XDECREF(sh);
+    Py_XDECREF(t);
+    if (r && neg) {
+        PyObject *nr = PyNumber_Negative(r);
+        Py_DECREF(r);
+        r = nr;
+    }
+    return r;
+}
+
+static int is_numeric(bale_dtype d) {
+    return d == BALE_DTYPE_INT || d == BALE_DTYPE_FLOAT || d == BALE_DTYPE_BOOL;
+}
+
+static PyObject *L_sum(ListObject *s, PyObject *unused) {
+    (void)unused;
+    bale_dtype d = L_dtype(s);
+    if (L_len(s) == 0) return PyLong_FromLong(0);
+    if (!is_numeric(d)) return call_builtin("sum", (PyObject *)s);
+    sum_ctx sc = {0, 0.0, 0.0};
+    if (for_each_block(s, sum_block, &sc) < 0) return NULL;
+    if (d == BALE_DTYPE_FLOAT) {
+        double f = sc.f;
+#if PY_VERSION_HEX >= 0x030C0000
+        if (sc.c != 0.0 && isfinite(sc.c)) f += sc.c;
+#endif
+        return PyFloat_FromDouble(f);
+    }
+    return i128_to_py(sc.isum);
+}
+
+typedef struct minmax_ctx {
+    int want_max, have;
+    int64_t i;
+    double f;
+} minmax_ctx;
+
+static int minmax_block(void *ctx, const bale_values *v) {
+    minmax_ctx *m = ctx;
+    for (uint64_t k = 0; k < v->count; k++) {
+        if (v->dtype == BALE_DTYPE_FLOAT) {
+            double x = ((const double *)v->data)[k];
+            if (!m->have || (m->want_max ? x > m->f : x < m->f)) m->f = x;
+        } else {
+            int64_t x = v->dtype == BALE_DTYPE_INT ? ((const int64_t *)v->data)[k]
+                                                   : ((const uint8_t *)v->data)[k];
+            if (!m->have || (m->want_max ? x > m->i : x < m->i)) m->i = x;
+        }
+        m->have = 1;
+    }
+    return 0;
+}
+
+static PyObject *L_minmax(ListObject *s, int want_max) {
+    bale_dtype d = L_dtype(s);
+    if (L_len(s) == 0) {
+        PyErr_Format(PyExc_ValueError, "%s() arg is an empty sequence", want_max ? "max" : "min");
+        return NULL;
+    }
+    if (!is_numeric(d)) return call_builtin(want_max ? "max" : "min", (PyObject *)s);
+    minmax_ctx m = {want_max, 0, 0, 0.0};
+    if (for_each_block(s, minmax_block, &m) < 0) return NULL;
+    if (d == BALE_DTYPE_FLOAT) return PyFloat_FromDouble(m.f);
+    if (d == BALE_DTYPE_BOOL) return PyBool_FromLong((long)m.i);
+    return PyLong_FromLongLong(m.i);
+}
+
+static PyObject *L_min(ListObject *s, PyObject *unused) {
+    (void)unused;
+    return L_minmax(s, 0);
+}
+static PyObject *L_max(ListObject *s, PyObject *unused) {
+    (void)unused;
+    return L_minmax(s, 1);
+}
+
+typedef struct copy_ctx {
+    char *dst;
+    uint64_t at, cap;
+} copy_ctx;
+
+static int copy_block(void *ctx, const bale_values *v) {
+    copy_ctx *c = ctx;
+    uint64_t n = v->data_size;
+    if (c->at + n > c->cap) n = c->cap - c->at; /* the list grew meanwhile */
+    memcpy(c->dst + c->at, v->data, (size_t)n);
+    c->at += n;
+    return 0;
+}
+
+static PyObject *L_to_numpy(ListObject *s, PyObject *unused) {
+    (void)unused;
+    bale_dtype d = L_dtype(s);
+    if (d == 0 && L_len(s) == 0) d = BALE_DTYPE_FLOAT;
+    if (!is_numeric(d)) {
+        PyErr_Format(PyExc_TypeError,
+                     "to_numpy() needs dtype 'int', 'float' or 'bool'; this list has dtype '%s'",
+                     bale_dtype_name(d));
+        return NULL;
+    }
+    PyObject *np = PyImport_ImportModule("numpy");
+    if (np == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_ImportError)) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_ImportError,
+                            "bale.List.to_numpy() needs numpy, which is not installed "
+                            "(pip install numpy)");
+        }
+        return NULL;
+    }
+    const char *npd = d == BALE_DTYPE_INT ? "int64" : d == BALE_DTYPE_FLOAT ? "float64" : "bool";
+    PyObject *arr = PyObject_CallMethod(np, "empty", "ns", L_len(s), npd);
+    Py_DECREF(np);
+    if (arr == NULL) return NULL;
+    Py_buffer view;
+    if (PyObject_GetBuffer(arr, &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) {
+        Py_DECREF(arr);
+        return NULL;
+    }
+    copy_ctx c = {view.buf, 0, (uint64_t)view.len};
+    int r = for_each_block(s, copy_block, &c);
+    PyBuffer_Release(&view);
+    if (r < 0) {
+        Py_DECREF(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+/* ---- pickling ------------------------------------------------------------------- */
+
+static PyObject *L_reduce(ListObject *s, PyObject *unused) {
+    (void)unused;
+    PyObject *chunks = PyList_New(0);
+    if (chunks == NULL) return NULL;
+    uint64_t nseg = bale_list_nsegments(s->list);
+    for (uint64_t k = 0; k < nseg; k++) {
+        bale_chunk *c;
+        bale_err e = bale_list_segment_chunk(s->list, k, &c);
+        if (e != BALE_OK) {
+            Py_DECREF(chunks);
+            return bale_ext_error(e);
+        }
+        size_t size;
+        const void *bytes = bale_chunk_bytes(c, &size);
+        PyObject *b = PyBytes_FromStringAndSize(bytes, (Py_ssize_t)size);
+        if (b == NULL || PyList_Append(chunks, b) < 0) {
+            Py_XDECREF(b);
+            Py_DECREF(chunks);
+            return NULL;
+        }
+        Py_DECREF(b);
+    }
+    PyObject *ctor = PyObject_GetAttrString((PyObject *)Py_TYPE(s), "_from_chunks");
+    PyObject *dname = bale_conv_dtype_name(L_dtype(s));
+    PyObject *state = NULL;
+    if (Py_TYPE(s) != &List_Type) {
+        state = PyObject_GetAttrString((PyObject *)s, "__dict__");
+        if (state == NULL) PyErr_Clear();
+    }
+    PyObject *r = NULL;
+    if (ctor && dname) {
+        if (state)
+            r = Py_BuildValue("O(OOOO)O", ctor, dname, s->codec, s->inferred ? Py_True : Py_False,
+                              chunks, state);
+        else
+            r = Py_BuildValue("O(OOOO)", ctor, dname, s->codec, s->inferred ? Py_True : Py_False,
+                              chunks);
+    }
+    Py_XDECREF(ctor);
+    Py_XDECREF(dname);
+    Py_XDECREF(state);
+    Py_DECREF(chunks);
+    return r;
+}
+
+/* _chunks() -> [(count, encoding, backend, encoded bytes, raw bytes)]: for
+ * tests and tuning (seals open segments first). */
+static PyObject *L_chunks_info(ListObject *s, PyObject *unused) {
+    (void)unused;
+    PyObject *out = PyList_New(0);
+    if (out == NULL) return NULL;
+    uint64_t nseg = bale_list_nsegments(s->list);
+    for (uint64_t k = 0; k < nseg; k++) {
+        bale_chunk *c;
+        bale_err e = bale_list_segment_chunk(s->list, k, &c);
+        if (e != BALE_OK) {
+            Py_DECREF(out);
+            return bale_ext_error(e);
+        }
+        const char *enc = bale_encoding_name(bale_chunk_encoding(c));
+        const char *bk = bale_backend_name(bale_chunk_backend(c));
+        PyObject *t = Py_BuildValue("(KssKK)", (unsigned long long)bale_chunk_count(c), enc ? enc : "?",
+                                    bk ? bk : "?", (unsigned long long)bale_chunk_encoded_size(c),
+                                    (unsigned long long)bale_chunk_raw_size(c));
+        if (t == NULL || PyList_Append(out, t) < 0) {
+            Py_XDECREF(t);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(t);
+    }
+    return out;
+}
+
+/* _from_chunks(dtype, codec, inferred, chunks): the unpickler.  Every chunk is
+ * validated; anything wrong raises CorruptDataError. */
+static PyObject *L_from_chunks(PyObject *cls, PyObject *args) {
+    PyObject *dtype_obj, *codec, *chunks;
+    int inferred;
+    if (!PyArg_ParseTuple(args, "OOpO:_from_chunks", &dtype_obj, &codec, &inferred, &chunks))
+        return NULL;
+    bale_dtype d;
+    if (bale_conv_parse_dtype(dtype_obj, &d) < 0) return NULL;
+    bale_codec_opts opts = bale_codec_opts_auto();
+    if (!(PyUnicode_Check(codec) && PyUnicode_CompareWithASCIIString(codec, "auto") == 0) &&
+        bale_ext_parse_codec(codec, &opts) < 0)
+        return NULL;
+    PyObject *seq = PySequence_Fast(chunks, "chunks must be a sequence of bytes");
+    if (seq == NULL) return NULL;
+    if (d == 0 && PySequence_Fast_GET_SIZE(seq) > 0) {
+        Py_DECREF(seq);
+        PyErr_SetString(bale_CorruptDataError, "bale.List pickle: chunks without a dtype");
+        return NULL;
+    }
+    bale_list *core;
+    bale_err e = bale_list_create(d ? d : BALE_DTYPE_INT, &opts, &core);
+    if (e != BALE_OK) {
+        Py_DECREF(seq);
+        return bale_ext_error(e);
+    }
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        Py_buffer view;
+        if (PyObject_GetBuffer(PySequence_Fast_GET_ITEM(seq, i), &view, PyBUF_SIMPLE) < 0) {
+            bale_list_free(core);
+            Py_DECREF(seq);
+            return NULL;
+        }
+        bale_chunk *c = NULL;
+        e = bale_chunk_from_bytes(view.buf, (size_t)view.len, &c);
+        PyBuffer_Release(&view);
+        if (e == BALE_OK) {
+            e = bale_list_append_chunk(core, c);
+            bale_chunk_decref(c);
+        }
+        if (e != BALE_OK) {
+            bale_list_free(core);
+            Py_DECREF(seq);
+            if (e == BALE_NOMEM) return PyErr_NoMemory();
+            PyErr_Format(bale_CorruptDataError, "bale.List pickle: chunk %zd: %s", i,
+                         e == BALE_TYPE ? "dtype differs from the list's" : bale_strerror(e));
+            return NULL;
+        }
+    }
+    Py_DECREF(seq);
+    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, &List_Type)) {
+        bale_list_free(core);
+        PyErr_SetString(PyExc_TypeError, "_from_chunks needs a bale.List type");
+        return NULL;
+    }
+    return L_wrap((PyTypeObject *)cls, core, inferred || d == 0, d == 0, opts, codec);
+}
+
+/* ---- repr and properties -------------------------------------------------------- */
+
+static PyObject *L_repr(ListObject *s) {
+    Py_ssize_t n = L_len(s);
+    PyObject *parts = PyList_New(0);
+    if (parts == NULL) return NULL;
+    PyObject *r = NULL, *body = NULL, *sep = NULL, *dname = NULL;
+    char *ratio = NULL;
+    cursor c = {0};
+    int trunc = n > REPR_FULL_MAX;
+    for (Py_ssize_t i = 0; i < n && i < L_len(s); i++) {
+        if (trunc && i == REPR_EDGE) {
+            PyObject *dots = PyUnicode_FromString("...");
+            if (dots == NULL || PyList_Append(parts, dots) < 0) {
+                Py_XDECREF(dots);
+                goto done;
+            }
+            Py_DECREF(dots);
+            i = n - REPR_EDGE;
+        }
+        PyObject *x = cursor_get(s, &c, (uint64_t)i);
+        if (x == NULL) goto done;
+        PyObject *xr = PyObject_Repr(x);
+        Py_DECREF(x);
+        if (xr == NULL || PyList_Append(parts, xr) < 0) {
+            Py_XDECREF(xr);
+            goto done;
+        }
+        Py_DECREF(xr);
+    }
+    sep = PyUnicode_FromString(", ");
+    if (sep == NULL) goto done;
+    body = PyUnicode_Join(sep, parts);
+    if (body == NULL) goto done;
+    dname = bale_conv_dtype_name(L_dtype(s));
+    if (dname == NULL) goto done;
+    uint64_t nb = bale_list_nbytes(s->list), raw = bale_list_raw_nbytes(s->list);
+    ratio = PyOS_double_to_string(nb ? (double)raw / (double)nb : 1.0, 'f', 1, 0, NULL);
+    if (ratio == NULL) goto done;
+    r = PyUnicode_FromFormat("%s([%U], len=%zd, dtype=%R, ratio=%sx)", Py_TYPE(s)->tp_name, body,
+                             n, dname, ratio);
+done:
+    cursor_done(&c);
+    PyMem_Free(ratio);
+    Py_XDECREF(parts);
+    Py_XDECREF(sep);
+    Py_XDECREF(body);
+    Py_XDECREF(dname);
+    return r;
+}
+
+static PyObject *L_get_dtype(ListObject *s, void *closure) {
+    (void)closure;
+    return bale_conv_dtype_name(L_dtype(s));
+}
+static PyObject *L_get_codec(ListObject *s, void *closure) {
+    (void)closure;
+    return Py_NewRef(s->codec);
+}
+static PyObject *L_get_nbytes(ListObject *s, void *closure) {
+    (void)closure;
+    return PyLong_FromUnsignedLongLong(bale_list_nbytes(s->list));
+}
+static PyObject *L_get_raw_nbytes(ListObject *s, void *closure) {
+    (void)closure;
+    return PyLong_FromUnsignedLongLong(bale_list_raw_nbytes(s->list));
+}
+static PyObject *L_sizeof(ListObject *s, PyObject *unused) {
+    (void)unused;
+    return PyLong_FromUnsignedLongLong((unsigned long long)Py_TYPE(s)->tp_basicsize +
+                                       bale_list_nbytes(s->list));
+}
+
+/* ---- iterator ------------------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    ListObject *seq; /* strong; NULL once exhausted */
+    Py_ssize_t index;
+    int reversed;
+    cursor c;
+} ListIter;
+
+static PyObject *L_make_iter(ListObject *s, int reversed) {
+    ListIter *it = PyObject_GC_New(ListIter, &ListIter_Type);
+    if (it == NULL) return NULL;
+    Py_INCREF(s);
+    it->seq = s;
+    it->reversed = reversed;
+    it->index = reversed ? L_len(s) - 1 : 0;
+    memset(&it->c, 0, sizeof it->c);
+    PyObject_GC_Track(it);
+    return (PyObject *)it;
+}
+
+static PyObject *L_iter(ListObject *s) { return L_make_iter(s, 0); }
+static PyObject *L_reversed(ListObject *s, PyObject *unused) {
+    (void)unused;
+    return L_make_iter(s, 1);
+}
+
+static void LI_dealloc(ListIter *it) {
+    PyObject_GC_UnTrack(it);
+    cursor_done(&it->c);
+    Py_XDECREF(it->seq);
+    PyObject_GC_Del(it);
+}
+
+static int LI_traverse(ListIter *it, visitproc visit, void *arg) {
+    Py_VISIT(it->seq);
+    return 0;
+}
+
+static PyObject *LI_next(ListIter *it) {
+    ListObject *s = it->seq;
+    if (s == NULL) return NULL;
+    Py_ssize_t i = it->index;
+    cursor *c = &it->c;
+    /* fast path: the list is unchanged since the block was fetched, so the
+     * block's range is valid and within the list */
+    int fresh = c->blk != NULL && (uint64_t)i - c->first < c->count && c->gen == s->gen &&
+                c->version == bale_list_version(s->list);
+    if (fresh || (i >= 0 && (uint64_t)i < bale_list_len(s->list))) {
+        PyObject *r;
+        if (fresh) {
+            const bale_values *v = c->v;
+            uint64_t j = (uint64_t)i - c->first;
+            switch (v->dtype) {
+            case BALE_DTYPE_INT: r = PyLong_FromLongLong(((const int64_t *)v->data)[j]); break;
+            case BALE_DTYPE_FLOAT: r = PyFloat_FromDouble(((const double *)v->data)[j]); break;
+            case BALE_DTYPE_STR:
+                r = PyUnicode_DecodeUTF8((const char *)v->data + v->offsets[j],
+                                         (Py_ssize_t)(v->offsets[j + 1] - v->offsets[j]),
+                                         "surrogatepass");
+                break;
+            case BALE_DTYPE_BOOL: r = PyBool_FromLong(((const uint8_t *)v->data)[j]); break;
+            case BALE_DTYPE_BYTES:
+                r = PyBytes_FromStringAndSize((const char *)v->data + v->offsets[j],
+                                              (Py_ssize_t)(v->offsets[j + 1] - v->offsets[j]));
+                break;
+            default: r = cursor_get(s, c, (uint64_t)i); break;
+            }
+        } else {
+            r = cursor_get(s, c, (uint64_t)i);
+        }
+        if (r != NULL) it->index = it->reversed ? i - 1 : i + 1;
+        return r;
+    }
+    it->seq = NULL;
+    cursor_done(&it->c);
+    Py_DECREF(s);
+    return NULL;
+}
+
+static PyObject *LI_length_hint(ListIter *it, PyObject *unused) {
+    (void)unused;
+    Py_ssize_t n = 0;
+    if (it->seq != NULL) {
+        Py_ssize_t len = L_len(it->seq);
+        if (it->reversed) n = it->index < len ? it->index + 1 : 0;
+        else n = len - it->index;
+        if (n < 0) n = 0;
+    }
+    return PyLong_FromSsize_t(n);
+}
+
+static PyMethodDef LI_methods[] = {
+    {"__length_hint__", (PyCFunction)LI_length_hint, METH_NOARGS, "Elements left (a hint)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject ListIter_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "bale._bale.ListIterator",
+    .tp_basicsize = sizeof(ListIter),
+    .tp_dealloc = (destructor)LI_dealloc,
+    .tp_getattro = PyObject_GenericGetAttr,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)LI_traverse,
+    .tp_iter = PyObject_SelfIter,
+    .tp_iternext = (iternextfunc)LI_next,
+    .tp_methods = LI_methods,
+};
+
+/* ---- the type ------------------------------------------------------------------- */
+
+static PyMethodDef L_methods[] = {
+    {"append", (PyCFunction)L_append, METH_O, "append(value)\n\nAppends a value."},
+    {"extend", (PyCFunction)L_extend_m, METH_O,
+     "extend(iterable)\n\nAppends every value of an iterable, consumed a chunk at a time."},
+    {"insert", (PyCFunction)(void (*)(void))L_insert, METH_FASTCALL,
+     "insert(index, value)\n\nInserts a value before index."},
+    {"pop", (PyCFunction)(void (*)(void))L_pop, METH_FASTCALL,
+     "pop(index=-1)\n\nRemoves and returns the value at index."},
+    {"remove", (PyCFunction)L_remove, METH_O, "remove(value)\n\nRemoves the first equal value."},
+    {"index", (PyCFunction)(void (*)(void))L_index, METH_FASTCALL,
+     "index(value, start=0, stop=sys.maxsize)\n\nFirst index of an equal value."},
+    {"count", (PyCFunction)L_count, METH_O, "count(value)\n\nNumber of equal values."},
+    {"clear", (PyCFunction)L_clear, METH_NOARGS, "clear()\n\nRemoves every value."},
+    {"copy", (PyCFunction)L_copy, METH_NOARGS,
+     "copy()\n\nA copy sharing every chunk (copy on write): O(number of chunks)."},
+    {"__copy__", (PyCFunction)L_copy, METH_NOARGS, NULL},
+    {"__deepcopy__", (PyCFunction)L_deepcopy, METH_O, NULL},
+    {"reverse", (PyCFunction)L_reverse, METH_NOARGS, "reverse()\n\nReverses in place."},
+    {"sort", (PyCFunction)(void (*)(void))L_sort, METH_VARARGS | METH_KEYWORDS,
+     "sort(*, key=None, reverse=False)\n\nSorts in place, stably."},
+    {"tolist", (PyCFunction)L_tolist, METH_NOARGS, "tolist()\n\nA Python list of the values."},
+    {"to_numpy", (PyCFunction)L_to_numpy, METH_NOARGS,
+     "to_numpy()\n\nA numpy array of the values (numeric dtypes), without a Python object per value."},
+    {"sum", (PyCFunction)L_sum, METH_NOARGS, "sum()\n\nSum of the values (as builtin sum())."},
+    {"min", (PyCFunction)L_min, METH_NOARGS, "min()\n\nSmallest value (as builtin min())."},
+    {"max", (PyCFunction)L_max, METH_NOARGS, "max()\n\nLargest value (as builtin max())."},
+    {"__reversed__", (PyCFunction)L_reversed, METH_NOARGS, NULL},
+    {"__reduce__", (PyCFunction)L_reduce, METH_NOARGS, NULL},
+    {"__sizeof__", (PyCFunction)L_sizeof, METH_NOARGS, NULL},
+    {"_from_chunks", (PyCFunction)L_from_chunks, METH_VARARGS | METH_CLASS,
+     "_from_chunks(dtype, codec, inferred, chunks)\n\nThe unpickler: validates every chunk."},
+    {"_chunks", (PyCFunction)L_chunks_info, METH_NOARGS,
+     "_chunks()\n\n[(count, encoding, backend, encoded_bytes, raw_bytes)] per chunk (seals first)."},
+    {"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS, "See PEP 585."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef L_getset[] = {
+    {"dtype", (getter)L_get_dtype, NULL, "Element type: 'int', 'float', 'bool', 'str', 'bytes', 'object', or None.", NULL},
+    {"codec", (getter)L_get_codec, NULL, "The codec argument the list was made with.", NULL},
+    {"nbytes", (getter)L_get_nbytes, NULL, "Bytes the list owns now (shared chunks split among their owners).", NULL},
+    {"raw_nbytes", (getter)L_get_raw_nbytes, NULL, "Bytes the values take uncompressed.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PySequenceMethods L_as_sequence = {
+    .sq_length = (lenfunc)L_length,
+    .sq_concat = (binaryfunc)L_concat,
+    .sq_repeat = (ssizeargfunc)L_repeat,
+    .sq_item = (ssizeargfunc)L_sq_item,
+    .sq_contains = (objobjproc)L_contains,
+    .sq_inplace_concat = (binaryfunc)L_inplace_concat,
+    .sq_inplace_repeat = (ssizeargfunc)L_inplace_repeat,
+};
+
+static PyMappingMethods L_as_mapping = {
+    .mp_length = (lenfunc)L_length,
+    .mp_subscript = (binaryfunc)L_subscript,
+    .mp_ass_subscript = (objobjargproc)L_ass_subscript,
+};
+
+PyDoc_STRVAR(L_doc,
+             "List(iterable=(), dtype=None, *, codec='auto')\n\n"
+             "A list of values of one dtype kept in compressed, shared chunks.\n"
+             "dtype is 'int', 'float', 'bool', 'str', 'bytes', 'object' or None (inferred\n"
+             "from the values, widening to 'object' for mixed values).");
+
+static PyTypeObject List_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "bale.List",
+    .tp_basicsize = sizeof(ListObject),
+    .tp_dealloc = (destructor)L_dealloc,
+    .tp_repr = (reprfunc)L_repr,
+    .tp_as_sequence = &L_as_sequence,
+    .tp_as_mapping = &L_as_mapping,
+    .tp_hash = PyObject_HashNotImplemented,
+    .tp_getattro = PyObject_GenericGetAttr,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_SEQUENCE,
+    .tp_doc = L_doc,
+    .tp_richcompare = L_richcompare,
+    .tp_weaklistoffset = offsetof(ListObject, weakreflist),
+    .tp_iter = (getiterfunc)L_iter,
+    .tp_methods = L_methods,
+    .tp_getset = L_getset,
+    .tp_init = (initproc)L_init,
+    .tp_new = L_new,
+};
 
 int bale_ext_list_init(PyObject *module) {
-    (void)module;
+    if (PyType_Ready(&List_Type) < 0 || PyType_Ready(&ListIter_Type) < 0) return -1;
+    Py_INCREF(&List_Type);
+    if (PyModule_AddObject(module, "List", (PyObject *)&List_Type) < 0) {
+        Py_DECREF(&List_Type);
+        return -1;
+    }
     return 0;
 }

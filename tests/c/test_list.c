@@ -1,0 +1,627 @@
+/* test_list.c - bale_list: every operation against a plain-array model,
+ * bale_list_verify after each mutation, copy-on-write, chunk sharing, and
+ * every allocation failed in each mutation. */
+#include "test_util.h"
+
+#include "bale_list.h"
+
+/* ---- a tiny PRNG ------------------------------------------------------- */
+static uint64_t rng_state = 88172645463325252ull;
+static uint64_t rnd(void) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+static uint64_t rnd_below(uint64_t n) { return n ? rnd() % n : 0; }
+
+/* ---- int model ----------------------------------------------------------- */
+typedef struct imodel {
+    int64_t *v;
+    uint64_t n, cap;
+} imodel;
+
+static void im_splice(imodel *m, uint64_t start, uint64_t stop, const int64_t *ins, uint64_t nins) {
+    uint64_t nn = m->n - (stop - start) + nins;
+    if (nn > m->cap) {
+        m->cap = nn * 2 + 16;
+        m->v = realloc(m->v, m->cap * sizeof(int64_t));
+    }
+    memmove(m->v + start + nins, m->v + stop, (m->n - stop) * sizeof(int64_t));
+    if (nins) memcpy(m->v + start, ins, nins * sizeof(int64_t));
+    m->n = nn;
+}
+
+static void check_ints(bale_list *l, const imodel *m) {
+    ASSERT_OK(bale_list_verify(l));
+    ASSERT_U64_EQ(bale_list_len(l), m->n);
+    /* all through iteration blocks */
+    uint64_t i = 0;
+    while (i < m->n) {
+        bale_list_block *b;
+        uint64_t first;
+        ASSERT_OK(bale_list_block_at(l, i, 0, &b, &first));
+        const bale_values *v = bale_list_block_values(b);
+        ASSERT_TRUE(first <= i && i < first + v->count);
+        for (uint64_t j = i - first; j < v->count; j++, i++)
+            ASSERT_EQ(((const int64_t *)v->data)[j], m->v[i]);
+        bale_list_block_release(b);
+    }
+    /* a few through get and read */
+    for (int t = 0; t < 20 && m->n; t++) {
+        uint64_t k = rnd_below(m->n);
+        bale_values one;
+        ASSERT_OK(bale_list_get(l, k, &one));
+        ASSERT_U64_EQ(one.count, 1);
+        ASSERT_EQ(*(int64_t *)one.data, m->v[k]);
+        bale_values_free(&one);
+        bale_values scratch = {0};
+        const bale_values *vv;
+        uint64_t pos;
+        ASSERT_OK(bale_list_read(l, k, &scratch, &vv, &pos));
+        ASSERT_EQ(((const int64_t *)vv->data)[pos], m->v[k]);
+        bale_values_free(&scratch);
+    }
+    bale_values none;
+    ASSERT_ERR(bale_list_get(l, m->n, &none), BALE_RANGE);
+}
+
+static int64_t *gen_ints(uint64_t n, int64_t base) {
+    int64_t *v = malloc((n ? n : 1) * sizeof(int64_t));
+    for (uint64_t i = 0; i < n; i++) v[i] = base + (int64_t)i * 3 - (int64_t)(rnd() % 5);
+    return v;
+}
+
+static void test_int_basics(void) {
+    bale_list *l;
+    ASSERT_ERR(bale_list_create((bale_dtype)77, NULL, &l), BALE_INVALID);
+    ASSERT_OK(bale_list_create(BALE_DTYPE_INT, NULL, &l));
+    ASSERT_EQ(bale_list_dtype(l), BALE_DTYPE_INT);
+    imodel m = {0};
+    check_ints(l, &m);
+    int64_t *v = gen_ints(30000, 0);
+    bale_values run = tu_ints(v, 30000);
+    ASSERT_OK(bale_list_append(l, &run));
+    im_splice(&m, 0, 0, v, 30000);
+    check_ints(l, &m);
+    ASSERT_TRUE(bale_list_nsegments(l) >= 3);
+    /* set */
+    int64_t x = -42;
+    bale_values one = tu_ints(&x, 1);
+    for (int i = 0; i < 100; i++) {
+        uint64_t k = rnd_below(m.n);
+        x = (int64_t)rnd();
+        ASSERT_OK(bale_list_set(l, k, &one));
+        m.v[k] = x;
+        ASSERT_OK(bale_list_verify(l));
+    }
+    check_ints(l, &m);
+    ASSERT_ERR(bale_list_set(l, m.n, &one), BALE_RANGE);
+    /* insert and delete */
+    for (int i = 0; i < 60; i++) {
+        uint64_t k = rnd_below(m.n + 1);
+        uint64_t n = rnd_below(i % 10 == 0 ? 20000 : 50);
+        int64_t *ins = gen_ints(n, (int64_t)rnd_below(1000));
+        bale_values r = tu_ints(ins, n);
+        ASSERT_OK(bale_list_insert(l, k, &r));
+        im_splice(&m, k, k, ins, n);
+        ASSERT_OK(bale_list_verify(l));
+        free(ins);
+        uint64_t a = rnd_below(m.n + 1);
+        uint64_t b = a + rnd_below(i % 7 == 0 ? 30000 : 40);
+        if (b > m.n) b = m.n;
+        ASSERT_OK(bale_list_delete(l, a, b));
+        im_splice(&m, a, b, NULL, 0);
+        ASSERT_OK(bale_list_verify(l));
+        if (i % 10 == 0) check_ints(l, &m);
+    }
+    check_ints(l, &m);
+    ASSERT_ERR(bale_list_insert(l, m.n + 1, &one), BALE_RANGE);
+    ASSERT_ERR(bale_list_delete(l, 2, 1), BALE_RANGE);
+    ASSERT_ERR(bale_list_delete(l, 0, m.n + 1), BALE_RANGE);
+    /* wrong dtype */
+    double d = 1.5;
+    bale_values fl = tu_floats(&d, 1);
+    ASSERT_ERR(bale_list_append(l, &fl), BALE_TYPE);
+    ASSERT_ERR(bale_list_set_dtype(l, BALE_DTYPE_FLOAT), BALE_BUSY);
+    /* count and find */
+    x = m.v[m.n / 2];
+    uint64_t want = 0, first = UINT64_MAX;
+    for (uint64_t i = 0; i < m.n; i++)
+        if (m.v[i] == x) {
+            want++;
+            if (first == UINT64_MAX) first = i;
+        }
+    uint64_t cnt, at;
+    ASSERT_OK(bale_list_count(l, &one, 0, m.n, &cnt));
+    ASSERT_U64_EQ(cnt, want);
+    ASSERT_OK(bale_list_find(l, &one, 0, m.n, &at));
+    ASSERT_U64_EQ(at, first);
+    ASSERT_ERR(bale_list_find(l, &one, first + 1, first + 1, &at), BALE_NOTFOUND);
+    /* delete everything */
+    ASSERT_OK(bale_list_delete(l, 0, m.n));
+    m.n = 0;
+    check_ints(l, &m);
+    ASSERT_EQ(bale_list_nsegments(l), 0);
+    ASSERT_OK(bale_list_set_dtype(l, BALE_DTYPE_FLOAT));
+    ASSERT_OK(bale_list_append(l, &fl));
+    ASSERT_OK(bale_list_verify(l));
+    free(v);
+    free(m.v);
+    bale_list_free(l);
+    bale_list_free(NULL);
+}
+
+/* Random operations on several lists, with copies and slices sharing. */
+static void test_int_random_cow(void) {
+    enum { NL = 4 };
+    bale_list *ls[NL] = {0};
+    imodel ms[NL] = {{0}};
+    ASSERT_OK(bale_list_create(BALE_DTYPE_INT, NULL, &ls[0]));
+    for (int step = 0; step < 400; step++) {
+        int w = (int)rnd_below(NL);
+        if (ls[w] == NULL) {
+            int src = 0;
+            while (ls[src] == NULL) src++;
+            if (rnd() & 1) {
+                ASSERT_OK(bale_list_copy(ls[src], &ls[w]));
+                im_splice(&ms[w], 0, ms[w].n, ms[src].v, ms[src].n);
+            } else {
+                uint64_t a = rnd_below(ms[src].n + 1);
+                uint64_t b = a + rnd_below(ms[src].n - a + 1);
+                ASSERT_OK(bale_list_slice(ls[src], a, b, &ls[w]));
+                im_splice(&ms[w], 0, ms[w].n, ms[src].v + a, b - a);
+            }
+            check_ints(ls[w], &ms[w]);
+            continue;
+        }
+        bale_list *l = ls[w];
+        imodel *m = &ms[w];
+        switch (rnd_below(9)) {
+        case 0:
+        case 1: {
+            uint64_t n = rnd_below(step % 5 ? 100 : 20000);
+            int64_t *v = gen_ints(n, (int64_t)rnd_below(1u << 20));
+            bale_values r = tu_ints(v, n);
+            ASSERT_OK(bale_list_append(l, &r));
+            im_splice(m, m->n, m->n, v, n);
+            free(v);
+            break;
+        }
+        case 2: {
+            uint64_t n = rnd_below(step % 3 ? 10 : 9000);
+            uint64_t k = rnd_below(m->n + 1);
+            int64_t *v = gen_ints(n, -(int64_t)rnd_below(1u << 30));
+            bale_values r = tu_ints(v, n);
+            ASSERT_OK(bale_list_insert(l, k, &r));
+            im_splice(m, k, k, v, n);
+            free(v);
+            break;
+        }
+        case 3: {
+            uint64_t a = rnd_below(m->n + 1);
+            uint64_t b = a + rnd_below((m->n - a) / (step % 4 ? 50 : 1) + 1);
+            ASSERT_OK(bale_list_delete(l, a, b));
+            im_splice(m, a, b, NULL, 0);
+            break;
+        }
+        case 4: {
+            if (m->n == 0) break;
+            for (int t = 0; t < 50; t++) {
+                uint64_t k = rnd_below(m->n);
+                int64_t x = (int64_t)rnd();
+                bale_values one = tu_ints(&x, 1);
+                ASSERT_OK(bale_list_set(l, k, &one));
+                m->v[k] = x;
+            }
+            break;
+        }
+        case 5: {
+            uint64_t a = rnd_below(m->n + 1);
+            uint64_t b = a + rnd_below(m->n - a + 1);
+            uint64_t n = rnd_below(3000);
+            int64_t *v = gen_ints(n, 7);
+            bale_values r = tu_ints(v, n);
+            ASSERT_OK(bale_list_replace(l, a, b, &r));
+            im_splice(m, a, b, v, n);
+            free(v);
+            break;
+        }
+        case 6: {
+            int o = (int)rnd_below(NL);
+            if (o == w || ls[o] == NULL) break;
+            uint64_t a = rnd_below(ms[o].n + 1);
+            uint64_t b = a + rnd_below(ms[o].n - a + 1);
+            ASSERT_OK(bale_list_extend_list(l, ls[o], a, b));
+            int64_t *tmp = malloc((b - a + 1) * sizeof(int64_t));
+            memcpy(tmp, ms[o].v + a, (b - a) * sizeof(int64_t));
+            im_splice(m, m->n, m->n, tmp, b - a);
+            free(tmp);
+            ASSERT_OK(bale_list_verify(ls[o]));
+            break;
+        }
+        case 7: {
+            ASSERT_OK(bale_list_reverse(l));
+            for (uint64_t i = 0; i < m->n / 2; i++) {
+                int64_t t = m->v[i];
+                m->v[i] = m->v[m->n - 1 - i];
+                m->v[m->n - 1 - i] = t;
+            }
+            break;
+        }
+        case 8: {
+            if (w != 0 && rnd_below(3) == 0) {
+                bale_list_free(l);
+                ls[w] = NULL;
+                m->n = 0;
+                continue;
+            }
+            ASSERT_OK(bale_list_seal(l));
+            break;
+        }
+        }
+        check_ints(l, m);
+        /* every other list is untouched by this one's writes */
+        for (int o = 0; o < NL; o++)
+            if (ls[o] && o != w && rnd_below(4) == 0) check_ints(ls[o], &ms[o]);
+    }
+    for (int w = 0; w < NL; w++) {
+        if (ls[w]) check_ints(ls[w], &ms[w]);
+        bale_list_free(ls[w]);
+        free(ms[w].v);
+    }
+}
+
+static void test_sharing_and_nbytes(void) {
+    bale_list *l, *c, *s;
+    ASSERT_OK(bale_list_create(BALE_DTYPE_INT, NULL, &l));
+    int64_t *v = gen_ints(100000, 0);
+    bale_values r = tu_ints(v, 100000);
+    ASSERT_OK(bale_list_append(l, &r));
+    ASSERT_OK(bale_list_seal(l));
+    uint64_t nb = bale_list_nbytes(l);
+    ASSERT_U64_EQ(bale_list_raw_nbytes(l), 800000);
+    int64_t live = bale_memory_live();
+    ASSERT_OK(bale_list_copy(l, &c));
+    /* a copy costs the table, not the chunks */
+    ASSERT_TRUE(bale_memory_live() - live < 16384);
+    ASSERT_TRUE(bale_list_nbytes(l) < nb);
+    ASSERT_TRUE(bale_list_nbytes(l) + bale_list_nbytes(c) <= nb + 16384);
+    bale_chunk *c0, *l0;
+    ASSERT_OK(bale_list_segment_chunk(c, 0, &c0));
+    ASSERT_OK(bale_list_segment_chunk(l, 0, &l0));
+    ASSERT_TRUE(c0 == l0 && bale_chunk_refcount(c0) == 2);
+    /* a write to the copy replaces its table entry, the original keeps it */
+    int64_t x = 12345;
+    bale_values one = tu_ints(&x, 1);
+    ASSERT_OK(bale_list_set(c, 5, &one));
+    ASSERT_EQ(bale_chunk_refcount(l0), 1);
+    bale_values got;
+    ASSERT_OK(bale_list_get(l, 5, &got));
+    ASSERT_EQ(*(int64_t *)got.data, v[5]);
+    bale_values_free(&got);
+    ASSERT_OK(bale_list_get(c, 5, &got));
+    ASSERT_EQ(*(int64_t *)got.data, 12345);
+    bale_values_free(&got);
+    /* a slice shares the chunks it covers whole */
+    live = bale_memory_live();
+    ASSERT_OK(bale_list_slice(l, 10, 90000, &s));
+    ASSERT_TRUE(bale_memory_live() - live < 3 * 65536);
+    ASSERT_OK(bale_list_verify(s));
+    ASSERT_U64_EQ(bale_list_len(s), 89990);
+    ASSERT_OK(bale_list_get(s, 0, &got));
+    ASSERT_EQ(*(int64_t *)got.data, v[10]);
+    bale_values_free(&got);
+    bale_list_free(l);
+    ASSERT_OK(bale_list_verify(s));
+    ASSERT_OK(bale_list_get(s, 89989, &got));
+    ASSERT_EQ(*(int64_t *)got.data, v[89999]);
+    bale_values_free(&got);
+    /* chunks moved to another list by reference */
+    bale_list *d;
+    ASSERT_OK(bale_list_create(BALE_DTYPE_INT, NULL, &d));
+    for (uint64_t k = 0; k < bale_list_nsegments(c); k++) {
+        bale_chunk *ch;
+        ASSERT_OK(bale_list_segment_chunk(c, k, &ch));
+        ASSERT_OK(bale_list_append_chunk(d, ch));
+    }
+    ASSERT_OK(bale_list_verify(d));
+    ASSERT_U64_EQ(bale_list_len(d), 100000);
+    bale_list_free(c);
+    ASSERT_OK(bale_list_get(d, 5, &got));
+    ASSERT_EQ(*(int64_t *)got.data, 12345);
+    bale_values_free(&got);
+    bale_list *f;
+    ASSERT_OK(bale_list_create(BALE_DTYPE_FLOAT, NULL, &f));
+    bale_chunk *ch;
+    ASSERT_OK(bale_list_segment_chunk(d, 0, &ch));
+    ASSERT_ERR(bale_list_append_chunk(f, ch), BALE_TYPE);
+    ASSERT_ERR(bale_list_extend_list(f, d, 0, 1), BALE_TYPE);
+    ASSERT_ERR(bale_list_extend_list(d, d, 0, 1), BALE_INVALID);
+    bale_list_free(f);
+    bale_list_free(d);
+    bale_list_free(s);
+    free(v);
+}
+
+/* ---- str model ------------------------------------------------------------- */
+typedef struct smodel {
+    char **v;
+    uint64_t n, cap;
+} smodel;
+
+static void sm_splice(smodel *m, uint64_t start, uint64_t stop, char **ins, uint64_t nins) {
+    for (uint64_t i = start; i < stop; i++) free(m->v[i]);
+    uint64_t nn = m->n - (stop - start) + nins;
+    if (nn > m->cap) {
+        m->cap = nn * 2 + 16;
+        m->v = realloc(m->v, m->cap * sizeof(char *));
+    }
+    memmove(m->v + start + nins, m->v + stop, (m->n - stop) * sizeof(char *));
+    for (uint64_t i = 0; i < nins; i++) m->v[start + i] = strdup(ins[i]);
+    m->n = nn;
+}
+
+static char **gen_strs(uint64_t n, bale_values *out) {
+    char **s = malloc((n ? n : 1) * sizeof(char *));
+    for (uint64_t i = 0; i < n; i++) {
+        size_t len = rnd_below(8) == 0 ? rnd_below(300) : rnd_below(12);
+        s[i] = malloc(len + 1);
+        for (size_t j = 0; j < len; j++) s[i][j] = (char)('a' + rnd_below(26));
+        s[i][len] = 0;
+    }
+    *out = tu_strs(BALE_DTYPE_STR, (const char *const *)s, n);
+    return s;
+}
+static void free_strs(char **s, uint64_t n, bale_values *v) {
+    for (uint64_t i = 0; i < n; i++) free(s[i]);
+    free(s);
+    tu_free(v);
+}
+
+static void check_strs(bale_list *l, const smodel *m) {
+    ASSERT_OK(bale_list_verify(l));
+    ASSERT_U64_EQ(bale_list_len(l), m->n);
+    uint64_t i = 0;
+    while (i < m->n) {
+        bale_list_block *b;
+        uint64_t first;
+        ASSERT_OK(bale_list_block_at(l, i, BALE_LIST_CACHE, &b, &first));
+        const bale_values *v = bale_list_block_values(b);
+        for (uint64_t j = i - first; j < v->count; j++, i++) {
+            uint64_t len = v->offsets[j + 1] - v->offsets[j];
+            ASSERT_U64_EQ(len, strlen(m->v[i]));
+            ASSERT_MEM_EQ((const char *)v->data + v->offsets[j], m->v[i], len);
+        }
+        bale_list_block_release(b);
+    }
+}
+
+static void test_str_random(void) {
+    bale_list *l, *c = NULL;
+    smodel m = {0}, mc = {0};
+    ASSERT_OK(bale_list_create(BALE_DTYPE_STR, NULL, &l));
+    for (int step = 0; step < 300; step++) {
+        bale_values r;
+        uint64_t n = rnd_below(step % 6 ? 40 : 6000);
+        char **s = gen_strs(n, &r);
+        switch (rnd_below(6)) {
+        case 0:
+            ASSERT_OK(bale_list_append(l, &r));
+            sm_splice(&m, m.n, m.n, s, n);
+            break;
+        case 1: {
+            uint64_t k = rnd_below(m.n + 1);
+            ASSERT_OK(bale_list_insert(l, k, &r));
+            sm_splice(&m, k, k, s, n);
+            break;
+        }
+        case 2: {
+            uint64_t a = rnd_below(m.n + 1);
+            uint64_t b = a + rnd_below((m.n - a) / 4 + 1);
+            ASSERT_OK(bale_list_replace(l, a, b, &r));
+            sm_splice(&m, a, b, s, n);
+            break;
+        }
+        case 3:
+            if (m.n && n) {
+                uint64_t k = rnd_below(m.n);
+                bale_values one = tu_strs(BALE_DTYPE_STR, (const char *const *)s, 1);
+                ASSERT_OK(bale_list_set(l, k, &one));
+                sm_splice(&m, k, k + 1, s, 1);
+                uint64_t cnt, at, want = 0;
+                for (uint64_t i = 0; i < m.n; i++) want += strcmp(m.v[i], s[0]) == 0;
+                ASSERT_OK(bale_list_count(l, &one, 0, m.n, &cnt));
+                ASSERT_U64_EQ(cnt, want);
+                ASSERT_OK(bale_list_find(l, &one, 0, m.n, &at));
+                ASSERT_TRUE(at <= k && strcmp(m.v[at], s[0]) == 0);
+                tu_free(&one);
+            }
+            break;
+        case 4: {
+            uint64_t a = rnd_below(m.n + 1);
+            uint64_t b = a + rnd_below((m.n - a) / 3 + 1);
+            ASSERT_OK(bale_list_delete(l, a, b));
+            sm_splice(&m, a, b, NULL, 0);
+            break;
+        }
+        case 5:
+            bale_list_free(c);
+            ASSERT_OK(bale_list_copy(l, &c));
+            sm_splice(&mc, 0, mc.n, m.v, m.n);
+            break;
+        }
+        free_strs(s, n, &r);
+        check_strs(l, &m);
+        if (c) check_strs(c, &mc);
+    }
+    ASSERT_OK(bale_list_reverse(l));
+    for (uint64_t i = 0; i < m.n / 2; i++) {
+        char *t = m.v[i];
+        m.v[i] = m.v[m.n - 1 - i];
+        m.v[m.n - 1 - i] = t;
+    }
+    check_strs(l, &m);
+    sm_splice(&m, 0, m.n, NULL, 0);
+    sm_splice(&mc, 0, mc.n, NULL, 0);
+    free(m.v);
+    free(mc.v);
+    bale_list_free(l);
+    bale_list_free(c);
+}
+
+static void test_big_elements(void) {
+    /* elements larger than a chunk each make one-element segments */
+    bale_list *l;
+    ASSERT_OK(bale_list_create(BALE_DTYPE_BYTES, NULL, &l));
+    size_t big = 200000;
+    char *s = malloc(big + 1);
+    memset(s, 'x', big);
+    s[big] = 0;
+    const char *arr[3] = {s, "small", s};
+    bale_values r = tu_strs(BALE_DTYPE_BYTES, arr, 3);
+    ASSERT_OK(bale_list_append(l, &r));
+    ASSERT_OK(bale_list_verify(l));
+    ASSERT_OK(bale_list_insert(l, 1, &r));
+    ASSERT_OK(bale_list_verify(l));
+    ASSERT_U64_EQ(bale_list_len(l), 6);
+    bale_values got;
+    ASSERT_OK(bale_list_get(l, 2, &got));
+    ASSERT_U64_EQ(got.data_size, 5);
+    bale_values_free(&got);
+    ASSERT_OK(bale_list_delete(l, 0, 2));
+    ASSERT_OK(bale_list_verify(l));
+    tu_free(&r);
+    free(s);
+    bale_list_free(l);
+}
+
+static void test_floats_and_bools(void) {
+    bale_list *l;
+    ASSERT_OK(bale_list_create(BALE_DTYPE_FLOAT, NULL, &l));
+    double d[4] = {0.0, -0.0, NAN, 2.5};
+    bale_values r = tu_floats(d, 4);
+    ASSERT_OK(bale_list_append(l, &r));
+    double z = 0.0, nan = NAN;
+    bale_values one = tu_floats(&z, 1);
+    uint64_t cnt;
+    ASSERT_OK(bale_list_count(l, &one, 0, 4, &cnt));
+    ASSERT_U64_EQ(cnt, 2);
+    one = tu_floats(&nan, 1);
+    ASSERT_OK(bale_list_count(l, &one, 0, 4, &cnt));
+    ASSERT_U64_EQ(cnt, 0);
+    bale_list_free(l);
+    ASSERT_OK(bale_list_create(BALE_DTYPE_BOOL, NULL, &l));
+    uint8_t b[3] = {1, 0, 2};
+    r = tu_bools(b, 3);
+    ASSERT_ERR(bale_list_append(l, &r), BALE_INVALID);
+    r.count = 2;
+    r.data_size = 2;
+    ASSERT_OK(bale_list_append(l, &r));
+    ASSERT_OK(bale_list_verify(l));
+    bale_list_free(l);
+}
+
+/* ---- every allocation failing ---------------------------------------------- */
+
+static bale_list *make_list(bale_dtype dt, uint64_t n) {
+    bale_list *l;
+    ASSERT_OK(bale_list_create(dt, NULL, &l));
+    if (dt == BALE_DTYPE_INT) {
+        int64_t *v = gen_ints(n, 0);
+        bale_values r = tu_ints(v, n);
+        ASSERT_OK(bale_list_append(l, &r));
+        free(v);
+    } else {
+        bale_values r;
+        char **s = gen_strs(n, &r);
+        ASSERT_OK(bale_list_append(l, &r));
+        free_strs(s, n, &r);
+    }
+    return l;
+}
+
+#define NOMEM_OK(expr)                                                          \
+    do {                                                                        \
+        bale_err e_ = (expr);                                                   \
+        ASSERT_TRUE(e_ == BALE_OK || e_ == BALE_NOMEM);                         \
+    } while (0)
+
+static void test_every_allocation_failure(void) {
+    for (int dti = 0; dti < 2; dti++) {
+        bale_dtype dt = dti ? BALE_DTYPE_STR : BALE_DTYPE_INT;
+        bale_values run;
+        char **s = NULL;
+        int64_t *iv = NULL;
+        uint64_t nrun = 12000;
+        if (dti) s = gen_strs(nrun, &run);
+        else {
+            iv = gen_ints(nrun, 5);
+            run = tu_ints(iv, nrun);
+        }
+        bale_list *base = make_list(dt, 20000);
+        for (int op = 0; op < 9; op++) {
+            BALE_TEST_FOR_EACH_FAILURE({
+                bale_list *l = NULL;
+                bale_err e = bale_list_copy(base, &l);
+                ASSERT_TRUE(e == BALE_OK || e == BALE_NOMEM);
+                if (e == BALE_OK) {
+                    uint64_t n0 = bale_list_len(l);
+                    switch (op) {
+                    case 0: NOMEM_OK(bale_list_append(l, &run)); break;
+                    case 1: NOMEM_OK(bale_list_insert(l, n0 / 2, &run)); break;
+                    case 2: NOMEM_OK(bale_list_delete(l, 100, n0 - 100)); break;
+                    case 3: NOMEM_OK(bale_list_delete(l, 10, 20)); break;
+                    case 4: {
+                        bale_values one = run;
+                        one.count = 1;
+                        if (!dti) one.data_size = 8;
+                        else one.data_size = run.offsets[1];
+                        NOMEM_OK(bale_list_set(l, 7, &one));
+                        break;
+                    }
+                    case 5: {
+                        bale_list *sl = NULL;
+                        NOMEM_OK(bale_list_slice(l, 3, n0 - 5, &sl));
+                        if (sl) ASSERT_OK(bale_list_verify(sl));
+                        bale_list_free(sl);
+                        break;
+                    }
+                    case 6: NOMEM_OK(bale_list_reverse(l)); break;
+                    case 7: NOMEM_OK(bale_list_replace(l, 50, 9000, &run)); break;
+                    case 8: {
+                        NOMEM_OK(bale_list_seal(l));
+                        bale_values got;
+                        e = bale_list_get(l, 15000, &got);
+                        ASSERT_TRUE(e == BALE_OK || e == BALE_NOMEM);
+                        if (e == BALE_OK) bale_values_free(&got);
+                        break;
+                    }
+                    }
+                    ASSERT_OK(bale_list_verify(l));
+                    if (op == 0) ASSERT_TRUE(bale_list_len(l) >= n0);
+                    if (op == 1 || op == 2 || op == 3 || op == 7 || op == 6) {
+                        /* all-or-nothing */
+                        uint64_t n1 = bale_list_len(l);
+                        ASSERT_TRUE(n1 == n0 ||
+                                    n1 == (op == 1 ? n0 + nrun
+                                           : op == 2 ? 200
+                                           : op == 3 ? n0 - 10
+                                           : op == 7 ? n0 - 8950 + nrun
+                                                     : n0));
+                    }
+                }
+                bale_list_free(l);
+            });
+            ASSERT_OK(bale_list_verify(base));
+        }
+        bale_list_free(base);
+        if (dti) free_strs(s, nrun, &run);
+        else free(iv);
+    }
+}
+
+BALE_TEST_MAIN(BALE_TEST(test_int_basics), BALE_TEST(test_int_random_cow),
+               BALE_TEST(test_sharing_and_nbytes), BALE_TEST(test_str_random),
+               BALE_TEST(test_big_elements), BALE_TEST(test_floats_and_bools),
+               BALE_TEST(test_every_allocation_failure))
