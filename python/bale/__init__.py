@@ -9,3 +9,17 @@ from __future__ import annotations
 from ._bale import CorruptDataError, __version__, codecs, encodings, memory, reset_peak
 
 __all__ = ["CorruptDataError", "__version__", "codecs", "encodings", "memory", "reset_peak"]
+
+# bale.Dict (python/ext/dict_type.c): a compressed MutableMapping.
+import collections.abc as _abc
+
+from ._bale import Dict
+
+__all__ += ["Dict"]
+_abc.MutableMapping.register(Dict)
+
+# bale.List (python/ext/list_type.c): a compressed MutableSequence.
+from ._bale import List
+
+__all__ += ["List"]
+_abc.MutableSequence.register(List)
