@@ -708,6 +708,7 @@ typedef struct {
     DictObject *dict; /* strong, NULL when exhausted */
     uint64_t pos;     /* next position (forward) or one past it (reverse) */
     uint64_t len, version;
+    uint64_t yielded; /* items handed out so far, for __length_hint__ */
     int kind, reverse;
 } DictIterObject;
 
@@ -719,6 +720,7 @@ static PyObject *iter_new(DictObject *dict, int kind, int reverse) {
     it->kind = kind;
     it->reverse = reverse;
     it->len = dict_len(dict);
+    it->yielded = 0;
     it->version = dict->version;
     it->pos = reverse ? (dict->d ? bale_dict_end(dict->d) : 0) : 0;
     return (PyObject *)it;
@@ -777,13 +779,15 @@ static PyObject *DictIter_next(DictIterObject *it) {
         return NULL;
     }
     it->pos = it->reverse ? pos : pos + 1;
+    it->yielded++;
     return entry_to_py(d, pos, it->kind);
 }
 
 static PyObject *DictIter_length_hint(DictIterObject *it, PyObject *unused) {
     (void)unused;
-    if (it->dict == NULL || dict_len(it->dict) != it->len) return PyLong_FromLong(0);
-    return PyLong_FromUnsignedLongLong(it->len);
+    if (it->dict == NULL || dict_len(it->dict) != it->len || it->yielded >= it->len)
+        return PyLong_FromLong(0);
+    return PyLong_FromUnsignedLongLong(it->len - it->yielded);
 }
 
 static PyMethodDef DictIter_methods[] = {
@@ -1428,16 +1432,15 @@ static PyObject *Dict_repr(DictObject *self) {
     PyObject *body = PyUnicode_Join(sep, parts);
     Py_DECREF(sep);
     if (body == NULL) goto done;
-    if (n == 0) {
-        res = PyUnicode_FromFormat("%s({})", name);
-    } else {
+    {
+        /* Types not yet known (empty and untyped) show as "?". */
+        const char *kt = bale_dtype_name(self->kt), *vt = bale_dtype_name(self->vt);
         uint64_t nb = self->d ? bale_dict_nbytes(self->d) : 0;
         uint64_t raw = self->d ? bale_dict_raw_nbytes(self->d) : 0;
         char ratio[32];
         snprintf(ratio, sizeof ratio, "%.2f", nb ? (double)raw / (double)nb : 0.0);
         res = PyUnicode_FromFormat("%s({%U}, len=%llu, types=%s->%s, ratio=%s)", name, body,
-                                   (unsigned long long)n, bale_dtype_name(self->kt),
-                                   bale_dtype_name(self->vt), ratio);
+                                   (unsigned long long)n, kt ? kt : "?", vt ? vt : "?", ratio);
     }
     Py_DECREF(body);
 done:

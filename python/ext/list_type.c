@@ -1402,14 +1402,15 @@ static int typed_equal(ListObject *a, ListObject *b) {
                 }
         } else if (bale_dtype_width(d)) {
             size_t w = bale_dtype_width(d);
-            if (memcmp((const char *)va->data + pa * w, (const char *)vb->data + pb * w, (size_t)m * w) != 0)
+            if (m != 0 &&
+                memcmp((const char *)va->data + pa * w, (const char *)vb->data + pb * w, (size_t)m * w) != 0)
                 result = 0;
         } else {
             for (uint64_t k = 0; k < m; k++) {
                 uint64_t la = va->offsets[pa + k + 1] - va->offsets[pa + k];
                 uint64_t lb = vb->offsets[pb + k + 1] - vb->offsets[pb + k];
-                if (la != lb || memcmp((const char *)va->data + va->offsets[pa + k],
-                                       (const char *)vb->data + vb->offsets[pb + k], (size_t)la) != 0) {
+                if (la != lb || (la != 0 && memcmp((const char *)va->data + va->offsets[pa + k],
+                                       (const char *)vb->data + vb->offsets[pb + k], (size_t)la) != 0)) {
                     result = 0;
                     break;
                 }

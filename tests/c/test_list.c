@@ -27,7 +27,7 @@ static void im_splice(imodel *m, uint64_t start, uint64_t stop, const int64_t *i
         m->cap = nn * 2 + 16;
         m->v = realloc(m->v, m->cap * sizeof(int64_t));
     }
-    memmove(m->v + start + nins, m->v + stop, (m->n - stop) * sizeof(int64_t));
+    if (m->n > stop) memmove(m->v + start + nins, m->v + stop, (m->n - stop) * sizeof(int64_t));
     if (nins) memcpy(m->v + start, ins, nins * sizeof(int64_t));
     m->n = nn;
 }
