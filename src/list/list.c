@@ -894,8 +894,9 @@ bale_err bale_list_extend_list(bale_list *dst, bale_list *src, uint64_t start, u
         uint64_t a = start - s->start;
         uint64_t b = stop - s->start < s->count ? stop - s->start : s->count;
         int whole = a == 0 && b == s->count;
-        int dst_ready = dst->nseg == 0 || dst->segs[dst->nseg - 1].raw >= half;
-        if (whole && s->raw >= half && dst_ready) {
+        /* A whole, well-filled segment is shared, never copied, even when
+         * that leaves a short segment (the partial head) before it. */
+        if (whole && s->raw >= half) {
             BALE_FORWARD_IF_ERROR(table_reserve(dst, dst->nseg + 1));
             if (dst->nseg) {
                 /* the old tail stays open in the middle; seal it when full */
