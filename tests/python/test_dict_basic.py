@@ -190,7 +190,9 @@ def test_mutation_during_iteration():
 
 
 def test_repr_and_sizes():
-    assert repr(Dict()) == "bale.Dict({})"
+    # Like a non-empty one: length, types ("?" until known) and ratio.
+    assert repr(Dict()) == "bale.Dict({}, len=0, types=?->?, ratio=0.00)"
+    assert repr(Dict(key_type="str", value_type="int")) == "bale.Dict({}, len=0, types=str->int, ratio=0.00)"
     d = Dict({"k%d" % i: i for i in range(100)})
     r = repr(d)
     assert r.startswith("bale.Dict({'k0': 0") and "len=100" in r and "str->int" in r and "..." in r
