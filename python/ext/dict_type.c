@@ -409,8 +409,8 @@ static int dict_setitem(DictObject *self, PyObject *key, PyObject *value) {
     return -1;
 }
 
-/* Looks key up.  Returns 1 found (*out set: borrowed scalar, valid until the
- * next core call), 0 missing, -1 error. */
+/* Looks key up.  Returns 1 found (*out set, unless out is NULL: borrowed
+ * scalar, valid until the next core call), 0 missing, -1 error. */
 static int dict_lookup(DictObject *self, PyObject *key, bale_scalar *out) {
     if (self->d == NULL) {
         if (PyObject_Hash(key) == -1) return -1;
@@ -681,24 +681,7 @@ static int Dict_ass_subscript(DictObject *self, PyObject *key, PyObject *value) 
 }
 
 static int Dict_contains(DictObject *self, PyObject *key) {
-    bale_scalar v;
-    if (self->d == NULL) {
-        if (PyObject_Hash(key) == -1) return -1;
-        return 0;
-    }
-    PyObject *tmp = NULL;
-    bale_scalar k;
-    int r = key_convert(self->kt, key, &k, &tmp, 0);
-    if (r <= 0) return r;
-    bale_err err = bale_dict_get(self->d, &k, NULL, NULL);
-    (void)v;
-    Py_XDECREF(tmp);
-    if (err == BALE_NOTFOUND) return 0;
-    if (err != BALE_OK) {
-        bale_ext_error(err);
-        return -1;
-    }
-    return 1;
+    return dict_lookup(self, key, NULL); /* no value decoded */
 }
 
 /* ---- iterators --------------------------------------------------------------- */
