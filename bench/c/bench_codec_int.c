@@ -66,8 +66,39 @@ static size_t load_flights(const char *dir, int64_t **cols) {
 }
 
 typedef struct result {
-    double bpe, enc_mbs, dec_mbs;
+    double bpe, enc_mbs, dec_mbs, get_ns; /* get_ns < 0: not measured */
 } result;
+
+/* Random element access through bale_chunk_get: up to GETS lookups at
+ * random (chunk, index) pairs, stopping after GET_SECONDS of CPU time (slow
+ * pipelines decode a chunk per lookup); CPU ns per lookup, best of REPEAT. */
+#define GETS 200000
+#define GET_SECONDS 0.1
+static double time_gets(bale_chunk **ch, size_t nch, size_t rows, const int64_t *col) {
+    double best = 1e30;
+    uint64_t s = 0x9E3779B97F4A7C15ull;
+    for (int r = 0; r < REPEAT; r++) {
+        double t0 = now(), t = 0;
+        int g = 0;
+        while (g < GETS) {
+            for (int k = 0; k < 256; k++, g++) {
+                s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+                size_t i = (size_t)(s % rows), c = i / CHUNK;
+                bale_values one;
+                if (c >= nch || bale_chunk_get(ch[c], i % CHUNK, &one) != BALE_OK) exit(1);
+                if (*(const int64_t *)one.data != col[i]) {
+                    fprintf(stderr, "get mismatch\n");
+                    exit(1);
+                }
+                bale_values_free(&one);
+            }
+            t = now() - t0;
+            if (t > GET_SECONDS) break;
+        }
+        if (t / g < best) best = t / g;
+    }
+    return best * 1e9;
+}
 
 /* Through the public chunk API (header and checksum included in timing;
  * sizes count the payload only, the 48-byte header being the container's). */
@@ -106,10 +137,11 @@ static result run_chunks(const int64_t *col, size_t rows, bale_codec_opts o) {
         double t1 = now();
         if (t1 - t0 < best_d) best_d = t1 - t0;
     }
+    double get_ns = time_gets(ch, nch, rows, col);
     for (size_t i = 0; i < nch; i++) bale_chunk_decref(ch[i]);
     free(ch);
     result res = {(double)bytes / (double)rows, (double)rows * 8 / best_e / 1e6,
-                  (double)rows * 8 / best_d / 1e6};
+                  (double)rows * 8 / best_d / 1e6, get_ns};
     return res;
 }
 
@@ -162,14 +194,15 @@ static result run_variant(const int64_t *col, size_t rows, bale_encoding enc,
     free(pay);
     free(ssz);
     result res = {(double)bytes / (double)rows, (double)rows * 8 / best_e / 1e6,
-                  (double)rows * 8 / best_d / 1e6};
+                  (double)rows * 8 / best_d / 1e6, -1};
     return res;
 }
 
 static void print_row(const char *name, const result *r, int ncol) {
     printf("| %-22s |", name);
     for (int c = 0; c < ncol; c++)
-        printf(" %6.3f | %7.0f | %7.0f |", r[c].bpe, r[c].enc_mbs, r[c].dec_mbs);
+        printf(" %6.3f | %7.0f | %7.0f | %6.0f |", r[c].bpe, r[c].enc_mbs, r[c].dec_mbs,
+               r[c].get_ns);
     printf("\n");
 }
 
@@ -224,9 +257,9 @@ int main(int argc, char **argv) {
     int all = only == NULL || strstr(only, "auto") == NULL;
     printf("flights: %zu rows, chunks of %d int64 (%d KiB), best of %d runs\n\n", rows,
            CHUNK, CHUNK * 8 / 1024, REPEAT);
-    printf("| pipeline               | date B/el | enc MB/s | dec MB/s | delay B/el | enc MB/s "
-           "| dec MB/s | distance B/el | enc MB/s | dec MB/s |\n");
-    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    printf("| pipeline               | date B/el | enc MB/s | dec MB/s | get ns | delay B/el "
+           "| enc MB/s | dec MB/s | get ns | distance B/el | enc MB/s | dec MB/s | get ns |\n");
+    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     /* memcpy baseline. */
     if (all) {
         result r[3];
@@ -244,6 +277,7 @@ int main(int argc, char **argv) {
             }
             r[c].bpe = 8;
             r[c].enc_mbs = r[c].dec_mbs = (double)rows * 8 / best / 1e6;
+            r[c].get_ns = -1;
         }
         free(dst);
         print_row("memcpy", r, 3);
@@ -274,6 +308,7 @@ int main(int argc, char **argv) {
         {"delta/planes+zstd", BALE_ENC_DELTA, bale__delta_encode_variant, BALE__VAR_PLANES, BALE_BACKEND_ZSTD},
         {"delta/patched+none", BALE_ENC_DELTA, bale__delta_encode_variant, BALE__VAR_PATCHED, BALE_BACKEND_NONE},
         {"delta/patched+zstd", BALE_ENC_DELTA, bale__delta_encode_variant, BALE__VAR_PATCHED, BALE_BACKEND_ZSTD},
+        {"delta/blocks+none", BALE_ENC_DELTA, bale__delta_encode_variant, BALE__VAR_BLOCKS, BALE_BACKEND_NONE},
         {"dict/planes+zstd", BALE_ENC_DICT, bale__dict_fixed_encode_variant, BALE__VAR_PLANES, BALE_BACKEND_ZSTD},
         {"dict/sections+none", BALE_ENC_DICT, bale__dict_fixed_encode_variant, BALE__VAR_SECTIONS, BALE_BACKEND_NONE},
         {"dict/planes+lz4", BALE_ENC_DICT, bale__dict_fixed_encode_variant, BALE__VAR_PLANES, BALE_BACKEND_LZ4},

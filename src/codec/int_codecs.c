@@ -17,10 +17,9 @@
  *       flags bit 0 ("patched"): L is a width 1..63 narrower than the
  *       deltas need; x_j == 2^L - 1 is an escape, and the real x_j is
  *       2^L - 1 + the next LEB128 varint after the stream (exceptions in
- *       order).  Other flag bits must be 0.  No samples are stored: get is
- *       NULL (the chunk layer decodes the chunk), because a sample every
- *       128 values would cost 0.0625 B a value, more than half the budget
- *       of a sorted timestamp column.
+ *       order).  flags 2: the blocked layout (see "DELTA, blocked" below:
+ *       samples and bit offsets per block, get decodes one block).  Other
+ *       flag values are corrupt.  flags 0/1: get decodes the chunk.
  *
  *   SHUFFLE (int, float) the 8 byte planes of the values (8 * count bytes).
  *       get(i) is O(1).
@@ -34,6 +33,7 @@
  * below the full delta width (beyond, the stream is no longer narrow). */
 #define BALE_DELTA_PATCH_MAX_WIDTH 16
 #define BALE__DELTA_HEADER 18
+#define BALE__DELTA_BLOCKED 2 /* flags value of the blocked layout */
 #define BALE__FOR_HEADER 9
 
 static int for_supports(bale_dtype d) { return d == BALE_DTYPE_INT || d == BALE_DTYPE_BOOL; }
@@ -165,7 +165,8 @@ static bale_err for_get(bale_dtype dtype, uint64_t count, const uint8_t *src,
 }
 
 const bale__encoding_impl bale__enc_for = {
-    BALE_ENC_FOR, "for", for_supports, for_encode, for_decode, for_get,
+    .id = BALE_ENC_FOR, .name = "for", .supports = for_supports, .encode = for_encode,
+    .decode = for_decode, .get = for_get,
 };
 
 /* ---- DELTA ---------------------------------------------------------------- */
@@ -213,8 +214,11 @@ static unsigned patch_width(const uint64_t *d, size_t m, uint64_t ref, unsigned 
     return best;
 }
 
+static bale_err delta_blocks_encode(const bale_values *in, bale__buf *out);
+
 bale_err bale__delta_encode_variant(const bale_values *in, bale__int_variant var,
                                     bale__buf *out) {
+    if (var == BALE__VAR_BLOCKS) return delta_blocks_encode(in, out);
     const uint64_t *v = (const uint64_t *)in->data;
     size_t n = (size_t)in->count, m = n ? n - 1 : 0;
     uint64_t *d = NULL;
@@ -262,6 +266,265 @@ bale_err bale__delta_encode_variant(const bale_values *in, bale__int_variant var
     return err;
 }
 
+
+/* ---- DELTA, blocked (flags == BALE__DELTA_BLOCKED) ---------------------------
+ * [bs:1][flags = 2:1][first:8][ref:8][wv:1][wo:1]
+ * [samples: int stream of nb values at width wv][offsets: nb values, width wo]
+ * [bit string, MSB-first, to the end of the stage]
+ * Values are cut into nb = ceil(count / B) blocks of B = 2^bs values
+ * (bs 4..16).  Block b starts with value b*B = first + ref*b*B +
+ * unzigzag(sample_b) (mod 2^64) and its code starts at bit offset_b of the
+ * bit string.  The B-1 deltas inside a block (a block's first value comes
+ * from its sample, not from the delta before it) are coded as
+ *   [zz:1][kr:4][kv:6] then items: Rice(run, kr), where run counts the
+ *   deltas equal to ref up to the next one that is not, then, unless the run
+ *   reached the end of the block, Rice(x - 1, kv) for that delta, x = d - ref
+ *   (zz = 0) or zigzag(d - ref) (zz = 1), x != 0.
+ * Rice codes as in int_internal.h (with an escape, so any 64-bit x fits).
+ * get decodes one block; decode checks that every offset is where the
+ * previous block ended and that the bit string ends in the last byte with
+ * zero padding. */
+
+/* Nonzero items (deltas other than ref) aimed at per block: B is chosen so
+ * that a block holds about this many, bounding the work of get. */
+#define BALE_DELTA_BLOCK_ITEMS 32
+#define BALE__DELTA_BLOCK_MIN 6
+#define BALE__DELTA_BLOCK_MAX 10
+#define BALE__DELTA_HEADER_BLOCKED 20
+
+static uint64_t zz64(uint64_t v) { return (v << 1) ^ (uint64_t)((int64_t)v >> 63); }
+static uint64_t unzz64(uint64_t z) { return (z >> 1) ^ (0 - (z & 1)); }
+
+/* Majority delta (Boyer-Moore vote): the delta runs are made of. */
+static uint64_t majority_delta(const uint64_t *v, size_t n) {
+    uint64_t cand = 0, cnt = 0;
+    for (size_t i = 1; i < n; i++) {
+        uint64_t d = v[i] - v[i - 1];
+        if (cnt == 0) cand = d, cnt = 1;
+        else cnt += d == cand ? 1 : (uint64_t)-1;
+    }
+    return cand;
+}
+
+/* Cost in bits of one block's items for the parameters. */
+static uint64_t dblock_cost(const uint64_t *v, size_t s, size_t t, uint64_t ref, int zz,
+                            unsigned kr, unsigned kv) {
+    uint64_t bits = 0, run = 0;
+    for (size_t j = s + 1; j < t; j++) {
+        uint64_t x = v[j] - v[j - 1] - ref;
+        if (x == 0) {
+            run++;
+            continue;
+        }
+        if (zz) x = zz64(x);
+        bits += bale__rice_bits(run, kr) + bale__rice_bits(x - 1, kv);
+        run = 0;
+    }
+    if (run) bits += bale__rice_bits(run, kr);
+    return bits;
+}
+
+/* k around log2 of a mean: the candidates tried. */
+static unsigned k_guess(uint64_t sum, uint64_t cnt) {
+    uint64_t mean = cnt ? sum / cnt : 0;
+    unsigned k = bale__bit_width(mean);
+    return k > 63 ? 63 : k;
+}
+
+static bale_err delta_blocks_encode(const bale_values *in, bale__buf *out) {
+    const uint64_t *v = (const uint64_t *)in->data;
+    size_t n = (size_t)in->count;
+    uint64_t ref = majority_delta(v, n), first = n ? v[0] : 0, items = 0;
+    for (size_t i = 1; i < n; i++) items += v[i] - v[i - 1] != ref;
+    unsigned bs = BALE__DELTA_BLOCK_MAX;
+    while (bs > BALE__DELTA_BLOCK_MIN &&
+           items * ((uint64_t)1 << bs) > (uint64_t)BALE_DELTA_BLOCK_ITEMS * (n ? n : 1))
+        bs--;
+    size_t B = (size_t)1 << bs, nb = (n + B - 1) >> bs;
+    uint64_t *dir = bale__malloc((nb ? nb : 1) * 2 * sizeof *dir);
+    BALE_RETURN_IF(dir == NULL, BALE_NOMEM);
+    uint64_t *samp = dir, *offs = dir + nb;
+    bale__buf bits = {0};
+    bale__bitw w = {&bits, 0, 0, BALE_OK};
+    uint64_t vmax = 0, pos = 0;
+    for (size_t b = 0; b < nb; b++) {
+        size_t s = b * B, t = s + B < n ? s + B : n;
+        samp[b] = zz64(v[s] - first - ref * (uint64_t)s);
+        vmax |= samp[b];
+        offs[b] = pos;
+        /* Means of runs and of the values (both signs), for the Rice k. */
+        uint64_t rs = 0, rn = 0, run = 0, xs[2] = {0, 0}, xn = 0;
+        for (size_t j = s + 1; j < t; j++) {
+            uint64_t x = v[j] - v[j - 1] - ref;
+            if (x == 0) {
+                run++;
+                continue;
+            }
+            rs += run, rn++, run = 0, xn++;
+            /* Clamped so that the sums cannot wrap (a guess only). */
+            uint64_t z = zz64(x) - 1, cap = (uint64_t)1 << 40;
+            xs[0] += x - 1 < cap ? x - 1 : cap;
+            xs[1] += z < cap ? z : cap;
+        }
+        if (run) rs += run, rn++;
+        unsigned gr = k_guess(rs, rn), best_kr = 0, best_kv = 0, best_zz = 0;
+        uint64_t best = UINT64_MAX;
+        for (unsigned zz = 0; zz < 2; zz++) {
+            unsigned gv = k_guess(xs[zz], xn);
+            for (unsigned kr = gr > 2 ? gr - 2 : 0; kr <= gr + 1 && kr <= 15; kr++)
+                for (unsigned kv = gv > 2 ? gv - 2 : 0; kv <= gv + 1 && kv <= 63; kv++) {
+                    uint64_t c = dblock_cost(v, s, t, ref, (int)zz, kr, kv);
+                    if (c < best) best = c, best_kr = kr, best_kv = kv, best_zz = zz;
+                }
+        }
+        bale__bitw_put(&w, best_zz << 10 | best_kr << 6 | best_kv, 11);
+        pos += 11;
+        run = 0;
+        for (size_t j = s + 1; j < t; j++) {
+            uint64_t x = v[j] - v[j - 1] - ref;
+            if (x == 0) {
+                run++;
+                continue;
+            }
+            if (best_zz) x = zz64(x);
+            bale__rice_put(&w, run, best_kr);
+            bale__rice_put(&w, x - 1, best_kv);
+            pos += bale__rice_bits(run, best_kr) + bale__rice_bits(x - 1, best_kv);
+            run = 0;
+        }
+        if (run) {
+            bale__rice_put(&w, run, best_kr);
+            pos += bale__rice_bits(run, best_kr);
+        }
+    }
+    bale_err err = bale__bitw_flush(&w);
+    size_t before = out->size;
+    unsigned wv = bale__bit_width(vmax), wo = bale__bit_width(pos);
+    if (err == BALE_OK) err = bale__buf_put_u8(out, (uint8_t)bs);
+    if (err == BALE_OK) err = bale__buf_put_u8(out, BALE__DELTA_BLOCKED);
+    if (err == BALE_OK) err = put_u64(out, first);
+    if (err == BALE_OK) err = put_u64(out, ref);
+    if (err == BALE_OK) err = bale__buf_put_u8(out, (uint8_t)wv);
+    if (err == BALE_OK) err = bale__buf_put_u8(out, (uint8_t)wo);
+    if (err == BALE_OK) err = bale__stream_put(out, samp, nb, 0, wv);
+    if (err == BALE_OK) err = bale__stream_put(out, offs, nb, 0, wo);
+    if (err == BALE_OK && bits.size) err = bale__buf_append(out, bits.data, bits.size);
+    if (err != BALE_OK) out->size = before;
+    bale__buf_free(&bits);
+    bale__free(dir);
+    return err;
+}
+
+typedef struct dblocks {
+    unsigned bs, wv, wo;
+    uint64_t first, ref, nb, nbits;
+    const uint8_t *samp, *offs, *bits;
+    size_t size; /* bytes of the bit string */
+} dblocks;
+
+static bale_err dblocks_parse(uint64_t count, const uint8_t *src, size_t n, dblocks *d) {
+    BALE_RETURN_IF(n < BALE__DELTA_HEADER_BLOCKED || src[1] != BALE__DELTA_BLOCKED, BALE_CORRUPT);
+    d->bs = src[0];
+    d->first = bale__load64(src + 2);
+    d->ref = bale__load64(src + 10);
+    d->wv = src[18];
+    d->wo = src[19];
+    BALE_RETURN_IF(d->bs < 4 || d->bs > 16 || d->wv > 64 || d->wo > 64, BALE_CORRUPT);
+    d->nb = (count >> d->bs) + ((count & (((uint64_t)1 << d->bs) - 1)) != 0);
+    uint64_t sb, ob, left = n - BALE__DELTA_HEADER_BLOCKED;
+    BALE_RETURN_IF(!bale__stream_size(d->wv, d->nb, &sb) || !bale__stream_size(d->wo, d->nb, &ob) ||
+                       sb > left || ob > left - sb,
+                   BALE_CORRUPT);
+    d->samp = src + BALE__DELTA_HEADER_BLOCKED;
+    d->offs = d->samp + sb;
+    d->bits = d->offs + ob;
+    d->size = (size_t)(left - sb - ob);
+    BALE_RETURN_IF(d->size > UINT64_MAX / 8, BALE_CORRUPT);
+    d->nbits = (uint64_t)d->size * 8;
+    return BALE_OK;
+}
+
+/* Decodes values [s, s + len) of block b into o (o[0] = value s), or, when
+ * o is NULL, only value s + want into *one.  *pos: the bit position, in and
+ * out.  BALE_CORRUPT when the block's code is malformed. */
+static bale_err dblock_run(const dblocks *d, uint64_t b, uint64_t len, uint64_t *pos,
+                           uint64_t *o, uint64_t want, uint64_t *one) {
+    uint64_t s = b << d->bs, ref = d->ref;
+    uint64_t v = d->first + ref * s + unzz64(bale__stream_get1(d->samp, d->nb, d->wv, b));
+    const uint8_t *bits = d->bits;
+    uint64_t size = d->size;
+    uint64_t hdr = bale__bits_read(bits, size, pos, 11);
+    unsigned zz = (unsigned)(hdr >> 10), kr = (unsigned)(hdr >> 6) & 15, kv = (unsigned)hdr & 63;
+    uint64_t at = 0; /* index in the block of the value v */
+    if (o) o[0] = v;
+    else if (want == 0) goto found;
+    while (at + 1 < len) {
+        uint64_t run = bale__rice_get(bits, size, pos, kr);
+        BALE_RETURN_IF(run > len - 1 - at, BALE_CORRUPT);
+        if (o) {
+            for (uint64_t j = 0; j < run; j++) o[at + 1 + j] = v += ref;
+        } else if (want <= at + run) {
+            v += ref * (want - at);
+            goto found;
+        } else {
+            v += ref * run;
+        }
+        at += run;
+        if (at + 1 == len) break;
+        uint64_t x = bale__rice_get(bits, size, pos, kv) + 1;
+        BALE_RETURN_IF(x == 0, BALE_CORRUPT);
+        v += ref + (zz ? unzz64(x) : x);
+        at++;
+        if (o) o[at] = v;
+        else if (at == want) goto found;
+    }
+    BALE_RETURN_IF(*pos > d->nbits || o == NULL, BALE_CORRUPT);
+    return BALE_OK;
+found:
+    BALE_RETURN_IF(*pos > d->nbits, BALE_CORRUPT);
+    *one = v;
+    return BALE_OK;
+}
+
+static bale_err delta_blocks_decode(bale_dtype dtype, uint64_t count, const uint8_t *src,
+                                    size_t n, bale_values *out) {
+    dblocks d;
+    BALE_FORWARD_IF_ERROR(dblocks_parse(count, src, n, &d));
+    bale_values v;
+    BALE_FORWARD_IF_ERROR(bale__values_alloc(&v, dtype, count, 0));
+    uint64_t *o = v.data, pos = 0, B = (uint64_t)1 << d.bs;
+    bale_err err = BALE_OK;
+    for (uint64_t b = 0; b < d.nb && err == BALE_OK; b++) {
+        uint64_t s = b << d.bs, len = count - s < B ? count - s : B;
+        if (bale__stream_get1(d.offs, d.nb, d.wo, b) != pos) err = BALE_CORRUPT;
+        else err = dblock_run(&d, b, len, &pos, o + s, 0, NULL);
+    }
+    /* The bit string ends in its last byte, padded with zeros. */
+    if (err == BALE_OK && (pos + 7) / 8 != d.size) err = BALE_CORRUPT;
+    if (err == BALE_OK && (pos & 7) && (d.bits[d.size - 1] & (0xFFu >> (pos & 7))))
+        err = BALE_CORRUPT;
+    if (err != BALE_OK) {
+        bale_values_free(&v);
+        return err;
+    }
+    *out = v;
+    return BALE_OK;
+}
+
+static bale_err delta_blocks_get(bale_dtype dtype, uint64_t count, const uint8_t *src,
+                                 size_t n, uint64_t index, bale_values *out) {
+    dblocks d;
+    BALE_FORWARD_IF_ERROR(dblocks_parse(count, src, n, &d));
+    uint64_t b = index >> d.bs, s = b << d.bs, B = (uint64_t)1 << d.bs;
+    uint64_t len = count - s < B ? count - s : B, x;
+    uint64_t pos = bale__stream_get1(d.offs, d.nb, d.wo, b);
+    BALE_RETURN_IF(pos > d.nbits, BALE_CORRUPT);
+    BALE_FORWARD_IF_ERROR(dblock_run(&d, b, len, &pos, NULL, index - s, &x));
+    BALE_FORWARD_IF_ERROR(bale__values_alloc(out, dtype, 1, 0));
+    bale__store64(out->data, x);
+    return BALE_OK;
+}
+
 static bale_err delta_encode(const bale_values *in, bale__buf *out) {
     return bale__delta_encode_variant(in, BALE__VAR_PACKED, out);
 }
@@ -270,6 +533,7 @@ static bale_err delta_decode(bale_dtype dtype, uint64_t count, const uint8_t *sr
                              size_t n, uint64_t data_size, bale_values *out) {
     (void)data_size;
     BALE_RETURN_IF(n < BALE__DELTA_HEADER, BALE_CORRUPT);
+    if (src[1] == BALE__DELTA_BLOCKED) return delta_blocks_decode(dtype, count, src, n, out);
     unsigned layout = src[0], flags = src[1];
     uint64_t first = bale__load64(src + 2), ref = bale__load64(src + 10);
     uint64_t m = count ? count - 1 : 0, bytes;
@@ -310,8 +574,23 @@ static bale_err delta_decode(bale_dtype dtype, uint64_t count, const uint8_t *sr
     return BALE_OK;
 }
 
+/* Blocked stages answer get from one block; the others decode the chunk
+ * (the chunk layer's fallback, done here since get is not NULL). */
+static bale_err delta_get(bale_dtype dtype, uint64_t count, const uint8_t *src, size_t n,
+                          uint64_t index, bale_values *out) {
+    BALE_RETURN_IF(index >= count, BALE_RANGE);
+    BALE_RETURN_IF(n < BALE__DELTA_HEADER, BALE_CORRUPT);
+    if (src[1] == BALE__DELTA_BLOCKED) return delta_blocks_get(dtype, count, src, n, index, out);
+    bale_values all;
+    BALE_FORWARD_IF_ERROR(delta_decode(dtype, count, src, n, count * 8, &all));
+    bale_err err = bale__values_take_one(&all, index, out);
+    bale_values_free(&all);
+    return err;
+}
+
 const bale__encoding_impl bale__enc_delta = {
-    BALE_ENC_DELTA, "delta", delta_supports, delta_encode, delta_decode, NULL,
+    .id = BALE_ENC_DELTA, .name = "delta", .supports = delta_supports,
+    .encode = delta_encode, .decode = delta_decode, .get = delta_get,
 };
 
 /* ---- SHUFFLE and XORFLOAT ------------------------------------------------- */
@@ -344,8 +623,8 @@ static bale_err shuffle_get(bale_dtype dtype, uint64_t count, const uint8_t *src
 }
 
 const bale__encoding_impl bale__enc_shuffle = {
-    BALE_ENC_SHUFFLE, "shuffle", shuffle_supports, shuffle_encode, shuffle_decode,
-    shuffle_get,
+    .id = BALE_ENC_SHUFFLE, .name = "shuffle", .supports = shuffle_supports,
+    .encode = shuffle_encode, .decode = shuffle_decode, .get = shuffle_get,
 };
 
 static bale_err xorfloat_encode(const bale_values *in, bale__buf *out) {
@@ -373,6 +652,6 @@ static bale_err xorfloat_decode(bale_dtype dtype, uint64_t count, const uint8_t 
 }
 
 const bale__encoding_impl bale__enc_xorfloat = {
-    BALE_ENC_XORFLOAT, "xorfloat", xorfloat_supports, xorfloat_encode,
-    xorfloat_decode, NULL,
+    .id = BALE_ENC_XORFLOAT, .name = "xorfloat", .supports = xorfloat_supports,
+    .encode = xorfloat_encode, .decode = xorfloat_decode, .get = NULL,
 };
