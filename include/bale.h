@@ -198,6 +198,8 @@ BALE_API bale_err bale_backend_levels(bale_backend backend, int *min, int *max,
 /** Whether an encoding can hold values of a dtype. */
 BALE_API int bale_encoding_supports(bale_encoding encoding, bale_dtype dtype);
 
+typedef struct bale_symtab bale_symtab;
+
 /** How to encode a chunk.  Zero-initialise, then set what you need:
  *  a zeroed struct means "plain values, no backend". Use
  *  bale_codec_opts_auto() for the automatic policy. */
@@ -209,6 +211,43 @@ typedef struct bale_codec_opts {
 
 /** @return options for the automatic policy (auto encoding and backend). */
 BALE_API bale_codec_opts bale_codec_opts_auto(void);
+
+/* ------------------------------------------------------------------------
+ * Shared string tables.
+ *
+ * A container of strings trains one FSST symbol table (with its Huffman
+ * code) on its first chunk and encodes its later chunks against it, so a
+ * chunk no longer stores a table of its own (~0.5 B per short string) and a
+ * single-element get needs no table parsing.  A table is immutable and
+ * refcounted; every chunk that uses one holds a reference.  Byte layout:
+ * docs/format.md.
+ * ---------------------------------------------------------------------- */
+
+/**
+ * Trains a table on `sample` (str/bytes/object values; what the table will
+ * encode should look like it).
+ * @param out  on success a new table, refcount 1 (caller owns; release with
+ *             bale_symtab_decref).
+ * @return BALE_OK, BALE_NOMEM, BALE_INVALID (malformed or fixed-width values).
+ */
+BALE_API bale_err bale_symtab_train(const bale_values *sample, bale_symtab **out);
+/**
+ * Checks untrusted bytes as a table (layout, every length, the Huffman code,
+ * the id) and builds it.  @param out  new table, refcount 1 (caller owns).
+ * @return BALE_OK, BALE_CORRUPT, BALE_UNSUPPORTED (newer version), BALE_NOMEM.
+ */
+BALE_API bale_err bale_symtab_from_bytes(const void *bytes, size_t size,
+                                         bale_symtab **out);
+/** The table's serialized bytes: borrowed, valid while the table lives. */
+BALE_API const void *bale_symtab_bytes(const bale_symtab *tab, size_t *size);
+/** The 64-bit id that chunks encoded against this table record. */
+BALE_API uint64_t bale_symtab_id(const bale_symtab *tab);
+/** Bytes the table holds in memory (serialized form and decoder state). */
+BALE_API uint64_t bale_symtab_nbytes(const bale_symtab *tab);
+/** Adds a reference (atomic).  @return tab. */
+BALE_API bale_symtab *bale_symtab_incref(bale_symtab *tab);
+/** Drops a reference (atomic); frees with the last.  NULL ok. */
+BALE_API void bale_symtab_decref(bale_symtab *tab);
 
 /* ------------------------------------------------------------------------
  * Chunks: immutable, refcounted, self-describing blocks of encoded values.
@@ -264,6 +303,47 @@ BALE_API bale_err bale_chunk_validate(const void *bytes, size_t size);
  */
 BALE_API bale_err bale_chunk_from_bytes(const void *bytes, size_t size,
                                         bale_chunk **out);
+
+/**
+ * Encodes `values` for a container that shares one string table among its
+ * chunks.  `*tab` is the container's current table (NULL at first; the
+ * container owns that reference).  For str/bytes/object values that FSST
+ * suits, a table is trained when there is none, and retrained from these
+ * values when the current one fits them clearly worse than the data it was
+ * trained on; the new table replaces `*tab` (the old reference is dropped;
+ * chunks that use it keep it alive).  Other values encode as
+ * bale_chunk_encode.
+ * @return as bale_chunk_encode; on failure `*tab` is unchanged.
+ */
+BALE_API bale_err bale_chunk_encode_shared(const bale_values *values,
+                                           const bale_codec_opts *opts,
+                                           bale_symtab **tab, bale_chunk **out);
+
+/** The shared table the chunk was encoded against (borrowed), or NULL when
+ *  the chunk is self-contained. */
+BALE_API const bale_symtab *bale_chunk_symtab(const bale_chunk *chunk);
+
+/**
+ * As bale_chunk_validate / bale_chunk_from_bytes, for a chunk that may
+ * reference a shared table: `tab` (borrowed, may be NULL) must be the table
+ * it was encoded against (checked by id); a chunk that needs a table and is
+ * not given the right one is BALE_CORRUPT.  The new chunk holds a reference
+ * to `tab` when it uses it.
+ */
+BALE_API bale_err bale_chunk_validate_with(const void *bytes, size_t size,
+                                           const bale_symtab *tab);
+BALE_API bale_err bale_chunk_from_bytes_with(const void *bytes, size_t size,
+                                             const bale_symtab *tab,
+                                             bale_chunk **out);
+
+/**
+ * As bale_chunk_encode, against a shared string table: `tab` (borrowed, may
+ * be NULL) is used when the values are str/bytes/object and the pipeline is
+ * FSST; the chunk then holds a reference to it instead of a table of its own.
+ */
+BALE_API bale_err bale_chunk_encode_with(const bale_values *values,
+                                         const bale_codec_opts *opts,
+                                         const bale_symtab *tab, bale_chunk **out);
 
 /** The chunk's serialized bytes (header + payload): borrowed, valid while the
  *  chunk lives, never moves. */

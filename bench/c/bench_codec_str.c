@@ -171,15 +171,27 @@ static void print_row(const row *r) {
 }
 
 /* A chunk pipeline through the public API. */
-static row bench_pipeline(const dataset *d, const uint64_t *cuts, size_t nchunks,
-                          const char *name, bale_codec_opts opts) {
+/* `shared`: chunks encoded as a container does (bale_chunk_encode_shared:
+ * one table trained on the first chunk, retrained on drift); B/elem then
+ * counts every distinct table once. */
+static row bench_pipeline_x(const dataset *d, const uint64_t *cuts, size_t nchunks,
+                            const char *name, bale_codec_opts opts, int shared) {
     row r = {name, 0, 0, 0, 0, 1};
     bale_chunk **cs = calloc(nchunks, sizeof *cs);
     uint64_t bytes = 0;
+    bale_symtab *tab = NULL;
+    const bale_symtab *last = NULL;
     double t0 = now();
     for (size_t c = 0; c < nchunks; c++) {
         bale_values s = slice(&d->v, cuts[c], cuts[c + 1]);
-        bale_err e = bale_chunk_encode(&s, &opts, &cs[c]);
+        bale_err e = shared ? bale_chunk_encode_shared(&s, &opts, &tab, &cs[c])
+                            : bale_chunk_encode(&s, &opts, &cs[c]);
+        if (e == BALE_OK && bale_chunk_symtab(cs[c]) != NULL && bale_chunk_symtab(cs[c]) != last) {
+            last = bale_chunk_symtab(cs[c]);
+            size_t tsize;
+            (void)bale_symtab_bytes(last, &tsize);
+            bytes += tsize;
+        }
         free(s.offsets);
         if (e != BALE_OK) {
             r.ok = 0;
@@ -206,12 +218,18 @@ static row bench_pipeline(const dataset *d, const uint64_t *cuts, size_t nchunks
     double t3 = now();
     for (size_t c = 0; c < nchunks; c++) bale_chunk_decref(cs[c]);
     free(cs);
+    bale_symtab_decref(tab);
     double mb = (double)d->v.data_size / 1e6;
     r.bpe = (double)bytes / (double)d->v.count;
     r.enc_mbs = mb / (t1 - t0);
     r.dec_mbs = mb / (t2 - t1);
     r.get_ns = (t3 - t2) * 1e9 / GET_SAMPLES;
     return r;
+}
+
+static row bench_pipeline(const dataset *d, const uint64_t *cuts, size_t nchunks,
+                          const char *name, bale_codec_opts opts) {
+    return bench_pipeline_x(d, cuts, nchunks, name, opts, 0);
 }
 
 /* A stage variant: encode function + the encoding's decode/get. */
@@ -377,6 +395,7 @@ static void run(const dataset *d, int full) {
     row rows[32];
     int n = 0;
     rows[n++] = bench_pipeline(d, cuts, nchunks, "auto", bale_codec_opts_auto());
+    rows[n++] = bench_pipeline_x(d, cuts, nchunks, "auto, shared table", bale_codec_opts_auto(), 1);
     if (quick) {
         if (strstr(d->name, "origin"))
             rows[n++] = bench_pipeline(d, cuts, nchunks, "dict/zstd19", (bale_codec_opts){BALE_ENC_DICT, BALE_BACKEND_ZSTD, 19});

@@ -49,6 +49,11 @@ bale_err bale__chunk_parse_header(const uint8_t *bytes, size_t size,
 
 bale_err bale_chunk_encode(const bale_values *values,
                            const bale_codec_opts *opts, bale_chunk **out) {
+    return bale_chunk_encode_with(values, opts, NULL, out);
+}
+
+bale_err bale_chunk_encode_with(const bale_values *values, const bale_codec_opts *opts,
+                                const bale_symtab *tab, bale_chunk **out) {
     BALE_RETURN_IF(out == NULL, BALE_INVALID);
     BALE_FORWARD_IF_ERROR(bale__values_check(values));
     BALE_RETURN_IF(values->count > BALE_CHUNK_MAX_COUNT ||
@@ -63,8 +68,8 @@ bale_err bale_chunk_encode(const bale_values *values,
     bale_err err = bale__buf_reserve(&buf, prefix);
     if (err != BALE_OK) return err;
     buf.size = prefix;
-    bale__pipeline_result res;
-    err = bale__pipeline_encode(values, opts, &buf, &res);
+    bale__pipeline_result res = {0};
+    err = bale__pipeline_encode(values, opts, tab, &buf, &res);
     if (err != BALE_OK) {
         bale__buf_free(&buf);
         return err;
@@ -77,6 +82,7 @@ bale_err bale_chunk_encode(const bale_values *values,
         buf.size = prefix;
         err = bale__pipeline_encode_fixed(values, BALE_ENC_PLAIN, BALE_BACKEND_NONE,
                                           0, &buf, &res);
+        res.symtab = NULL;
         if (err != BALE_OK) {
             bale__buf_free(&buf);
             return err;
@@ -86,6 +92,7 @@ bale_err bale_chunk_encode(const bale_values *values,
     uint8_t *mem = bale__buf_detach(&buf, &total);
     bale_chunk *c = (bale_chunk *)mem;
     atomic_init(&c->refcount, 1);
+    c->symtab = bale_symtab_incref((bale_symtab *)res.symtab);
     c->size = total - sizeof(bale_chunk);
     uint8_t *h = c->bytes;
     uint64_t payload_size = c->size - BALE_CHUNK_HEADER_SIZE;
@@ -146,7 +153,10 @@ static bale_err decode_checked(const bale_chunk *chunk, bale_values *out) {
     memset(&v, 0, sizeof v);
     uint64_t raw = bale__load64(h + 16);
     uint64_t data_size = bale__is_var_width(dtype) ? raw - 8 * count : raw;
-    bale_err err = impl->decode(dtype, count, stage, stage_size, data_size, &v);
+    const bale__tab_ops *tops = chunk->symtab ? bale__encoding_tab_ops(impl->id) : NULL;
+    bale_err err = tops != NULL ? tops->decode_tab(chunk->symtab, dtype, count, stage,
+                                                   stage_size, data_size, &v)
+                                : impl->decode(dtype, count, stage, stage_size, data_size, &v);
     bale__free(owned);
     if (err != BALE_OK) return err;
     if (v.count != count || v.dtype != dtype ||
@@ -178,7 +188,10 @@ bale_err bale_chunk_get(const bale_chunk *chunk, uint64_t index,
         size_t stage_size;
         uint8_t *owned;
         BALE_FORWARD_IF_ERROR(bale__chunk_stage(chunk, &stage, &stage_size, &owned));
-        bale_err err = impl->get(dtype, count, stage, stage_size, index, out);
+        const bale__tab_ops *tops = chunk->symtab ? bale__encoding_tab_ops(impl->id) : NULL;
+        bale_err err = tops != NULL
+                           ? tops->get_tab(chunk->symtab, dtype, count, stage, stage_size, index, out)
+                           : impl->get(dtype, count, stage, stage_size, index, out);
         bale__free(owned);
         return err;
     }
@@ -189,7 +202,9 @@ bale_err bale_chunk_get(const bale_chunk *chunk, uint64_t index,
     return err;
 }
 
-bale_err bale_chunk_validate(const void *bytes, size_t size) {
+/* Validates untrusted bytes (against `tab` when the stage references a
+ * shared table) and, when `out` is set, keeps them as a new chunk. */
+static bale_err load(const void *bytes, size_t size, const bale_symtab *tab, bale_chunk **out) {
     bale__chunk_header h;
     BALE_FORWARD_IF_ERROR(bale__chunk_parse_header(bytes, size, &h));
     const uint8_t *b = bytes;
@@ -198,29 +213,131 @@ bale_err bale_chunk_validate(const void *bytes, size_t size) {
                        h.checksum,
                    BALE_CHECKSUM);
 #endif
-    /* Trial decode into scratch: every decoder checks every size and offset,
-     * so this proves the payload well-formed before anyone relies on it. */
-    bale_chunk *tmp = bale__malloc(sizeof(bale_chunk) + size);
-    BALE_RETURN_IF(tmp == NULL, BALE_NOMEM);
-    atomic_init(&tmp->refcount, 1);
-    tmp->size = size;
-    memcpy(tmp->bytes, b, size);
+    bale_chunk *c = bale__malloc(sizeof(bale_chunk) + size);
+    BALE_RETURN_IF(c == NULL, BALE_NOMEM);
+    atomic_init(&c->refcount, 1);
+    c->symtab = NULL;
+    c->size = size;
+    memcpy(c->bytes, b, size);
+    /* Does the stage reference a table?  Then it must be `tab`: the decoder
+     * checks the id. */
+    const uint8_t *stage;
+    size_t stage_size;
+    uint8_t *owned;
+    bale_err err = bale__chunk_stage(c, &stage, &stage_size, &owned);
+    const bale__tab_ops *tops = bale__encoding_tab_ops(h.encoding);
+    if (err == BALE_OK && tops != NULL && tops->uses_tab(stage, stage_size)) {
+        if (tab == NULL) err = BALE_CORRUPT;
+        else c->symtab = bale_symtab_incref((bale_symtab *)tab);
+    }
+    bale__free(owned);
+    /* Trial decode: every decoder checks every size and offset, so this
+     * proves the payload well-formed before anyone relies on it. */
     bale_values v;
-    bale_err err = decode_checked(tmp, &v);
-    bale__free(tmp);
+    if (err == BALE_OK) err = decode_checked(c, &v);
     if (err == BALE_OK) bale_values_free(&v);
+    if (err == BALE_OK && out != NULL) {
+        *out = c;
+        return BALE_OK;
+    }
+    bale_chunk_decref(c);
     return err;
+}
+
+bale_err bale_chunk_validate(const void *bytes, size_t size) {
+    return load(bytes, size, NULL, NULL);
+}
+
+bale_err bale_chunk_validate_with(const void *bytes, size_t size, const bale_symtab *tab) {
+    return load(bytes, size, tab, NULL);
 }
 
 bale_err bale_chunk_from_bytes(const void *bytes, size_t size, bale_chunk **out) {
     BALE_RETURN_IF(out == NULL, BALE_INVALID);
-    BALE_FORWARD_IF_ERROR(bale_chunk_validate(bytes, size));
-    bale_chunk *c = bale__malloc(sizeof(bale_chunk) + size);
-    BALE_RETURN_IF(c == NULL, BALE_NOMEM);
-    atomic_init(&c->refcount, 1);
-    c->size = size;
-    memcpy(c->bytes, bytes, size);
-    *out = c;
+    return load(bytes, size, NULL, out);
+}
+
+bale_err bale_chunk_from_bytes_with(const void *bytes, size_t size, const bale_symtab *tab,
+                                    bale_chunk **out) {
+    BALE_RETURN_IF(out == NULL, BALE_INVALID);
+    return load(bytes, size, tab, out);
+}
+
+const bale_symtab *bale_chunk_symtab(const bale_chunk *chunk) { return chunk->symtab; }
+
+/* ---- containers that share a table ------------------------------------------ */
+
+/* A chunk whose stage takes this much more (in 1/100) per value byte than
+ * the table achieved on its training data is also encoded self-contained
+ * (with a table of its own), and the smaller is kept.  Tables with front
+ * coding (sorted data, which drifts chunk by chunk) are always compared:
+ * their training chunk is no baseline for the next ones... */
+#define SYMTAB_DRIFT_PCT 4u
+/* ...and when the self-contained form wins by this much (in 1/100), the
+ * shared table is retrained on this chunk for the chunks that follow (not
+ * for sorted data: the next chunk drifts again).
+ * (Measured on npm names, 64 KiB chunks: shuffled names keep one table;
+ * sorted names drift, so many chunks stay self-contained: docs/design-strings.md.) */
+#define SYMTAB_RETRAIN_GAIN_PCT 2u
+/* Chunks with fewer value bytes than this never train a table: too little
+ * data to learn from or to judge the fit by. */
+#define SYMTAB_MIN_TRAIN_BYTES 4096u
+
+bale_err bale_chunk_encode_shared(const bale_values *values, const bale_codec_opts *opts,
+                                  bale_symtab **tab, bale_chunk **out) {
+    BALE_RETURN_IF(values == NULL || tab == NULL || out == NULL, BALE_INVALID);
+    bale_codec_opts o = opts ? *opts : bale_codec_opts_auto();
+    int fsst_ok = (o.encoding == BALE_ENC_AUTO || o.encoding == BALE_ENC_FSST) &&
+                  (o.backend == BALE_BACKEND_AUTO || o.backend == BALE_BACKEND_NONE);
+    if (!fsst_ok || bale__values_check(values) != BALE_OK || !bale__policy_str_wants_table(values))
+        return bale_chunk_encode(values, &o, out);
+    int small = values->data_size < SYMTAB_MIN_TRAIN_BYTES;
+    bale_chunk *c = NULL, *own = NULL;
+    bale_err err;
+    if (*tab == NULL) {
+        if (small) return bale_chunk_encode(values, &o, out);
+        /* The first chunk: train the container's table on it. */
+        bale_symtab *fresh;
+        BALE_FORWARD_IF_ERROR(bale_symtab_train(values, &fresh));
+        err = bale_chunk_encode_with(values, &o, fresh, &c);
+        if (err == BALE_OK && c->symtab != NULL) {
+            *tab = fresh;
+        } else {
+            bale_symtab_decref(fresh);
+        }
+        if (err == BALE_OK) *out = c;
+        return err;
+    }
+    BALE_FORWARD_IF_ERROR(bale_chunk_encode_with(values, &o, *tab, &c));
+    uint64_t fit = bale__symtab_fit(*tab);
+    uint64_t got = bale_chunk_encoded_size(c) * 8 * 1024 / (values->data_size ? values->data_size : 1);
+    int sorted = (bale__symtab_flags(*tab) & 1u) != 0; /* BALE_FSST_FRONT */
+    if (small || c->symtab == NULL || (!sorted && got * 100 <= fit * (100 + SYMTAB_DRIFT_PCT))) {
+        *out = c;
+        return BALE_OK;
+    }
+    /* The data has drifted from the table: a table of the chunk's own? */
+    err = bale_chunk_encode(values, &o, &own);
+    if (err != BALE_OK) {
+        bale_chunk_decref(c);
+        return err;
+    }
+    uint64_t cs = bale_chunk_encoded_size(c), os = bale_chunk_encoded_size(own);
+    if (os >= cs) {
+        bale_chunk_decref(own);
+        *out = c;
+        return BALE_OK;
+    }
+    bale_chunk_decref(c);
+    *out = own;
+    if (!sorted && os * 100 < cs * (100 - SYMTAB_RETRAIN_GAIN_PCT)) {
+        /* Retrain for the chunks to come; failing that, keep the old one. */
+        bale_symtab *fresh;
+        if (bale_symtab_train(values, &fresh) == BALE_OK) {
+            bale_symtab_decref(*tab);
+            *tab = fresh;
+        }
+    }
     return BALE_OK;
 }
 
@@ -236,8 +353,10 @@ bale_chunk *bale_chunk_incref(bale_chunk *chunk) {
 
 void bale_chunk_decref(bale_chunk *chunk) {
     if (chunk == NULL) return;
-    if (atomic_fetch_sub_explicit(&chunk->refcount, 1, memory_order_acq_rel) == 1)
+    if (atomic_fetch_sub_explicit(&chunk->refcount, 1, memory_order_acq_rel) == 1) {
+        bale_symtab_decref(chunk->symtab);
         bale__free(chunk);
+    }
 }
 
 int64_t bale_chunk_refcount(const bale_chunk *chunk) {

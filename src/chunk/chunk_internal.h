@@ -52,6 +52,8 @@
 
 struct bale_chunk {
     _Atomic int64_t refcount;
+    bale_symtab *symtab; /* owned reference to the shared table the stage
+                            uses, or NULL (self-contained) */
     uint64_t size;   /* bytes of bytes[]: header + payload */
     uint8_t bytes[]; /* serialized chunk, BALE_CHUNK_HEADER_SIZE + payload */
 };

@@ -58,6 +58,23 @@ typedef struct bale__encoding_impl {
 /* NULL for ids not compiled in or unknown. */
 const bale__encoding_impl *bale__encoding_find(bale_encoding id);
 
+/* Encodings that can encode against a shared table (bale_symtab) have these
+ * too: the same contracts as encode/decode/get, with the table the chunk
+ * references; their plain decode/get reject a stage that needs a table.
+ * `uses_tab` says whether an (untrusted) stage references one. */
+typedef struct bale__tab_ops {
+    bale_err (*encode_tab)(const bale_values *in, const bale_symtab *tab, bale__buf *out);
+    bale_err (*decode_tab)(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
+                           const uint8_t *src, size_t n, uint64_t data_size,
+                           bale_values *out);
+    bale_err (*get_tab)(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
+                        const uint8_t *src, size_t n, uint64_t index, bale_values *out);
+    int (*uses_tab)(const uint8_t *src, size_t n);
+} bale__tab_ops;
+
+/* The shared-table operations of an encoding, or NULL if it has none. */
+const bale__tab_ops *bale__encoding_tab_ops(bale_encoding id);
+
 /* ---- helpers for building bale_values ------------------------------------
  * bale__values_alloc allocates buffers for `count` values of a fixed-width
  * dtype, or (var-width) count+1 offsets and `data_size` data bytes.
@@ -81,11 +98,12 @@ typedef struct bale__pipeline_result {
     bale_encoding encoding;
     bale_backend backend;
     uint64_t stage_size;
+    const bale_symtab *symtab; /* the shared table the stage uses, or NULL */
 } bale__pipeline_result;
 
 bale_err bale__pipeline_encode(const bale_values *in,
-                               const bale_codec_opts *opts, bale__buf *payload,
-                               bale__pipeline_result *result);
+                               const bale_codec_opts *opts, const bale_symtab *tab,
+                               bale__buf *payload, bale__pipeline_result *result);
 
 /* Encodes with one fixed encoding and backend (no search). */
 bale_err bale__pipeline_encode_fixed(const bale_values *in,
@@ -93,10 +111,29 @@ bale_err bale__pipeline_encode_fixed(const bale_values *in,
                                      bale_backend backend, int level,
                                      bale__buf *payload,
                                      bale__pipeline_result *result);
+/* The same, against `tab` (may be NULL) when the encoding can use a shared
+ * table. */
+bale_err bale__pipeline_encode_fixed_tab(const bale_values *in,
+                                         bale_encoding encoding,
+                                         bale_backend backend, int level,
+                                         const bale_symtab *tab,
+                                         bale__buf *payload,
+                                         bale__pipeline_result *result);
 
 /* The auto policy: chooses the pipeline for `in` (policy.c). */
 bale_err bale__policy_encode(const bale_values *in, int level,
-                             bale__buf *payload,
+                             const bale_symtab *tab, bale__buf *payload,
                              bale__pipeline_result *result);
+
+/* Whether the string policy would pick FSST for `in` (not DICT, not long
+ * values): then a shared table is worth training (policy_str.c). */
+int bale__policy_str_wants_table(const bale_values *in);
+
+/* ---- shared tables (fsst.c) ------------------------------------------------
+ * Stage bits per 1024 value bytes the table achieved on the data it was
+ * trained on; a chunk that needs clearly more is a reason to retrain. */
+uint32_t bale__symtab_fit(const bale_symtab *tab);
+/* The FSST stage flags (str_internal.h) chunks encoded against it use. */
+unsigned bale__symtab_flags(const bale_symtab *tab);
 
 #endif /* BALE_CODEC_INTERNAL_H */

@@ -19,6 +19,10 @@ const bale__encoding_impl *bale__encoding_find(bale_encoding id) {
     return NULL;
 }
 
+const bale__tab_ops *bale__encoding_tab_ops(bale_encoding id) {
+    return id == BALE_ENC_FSST ? &bale__fsst_tab_ops : NULL;
+}
+
 const char *bale_encoding_name(bale_encoding encoding) {
     switch (encoding) {
 #define BALE__ENC_NAME(name, code, str) \

@@ -17,6 +17,7 @@ extern const bale__encoding_impl bale__enc_dict;     /* dict.c */
 extern const bale__encoding_impl bale__enc_fsst;     /* str_codecs.c */
 extern const bale__encoding_impl bale__enc_front;    /* str_codecs.c */
 extern const bale__encoding_impl bale__enc_blocks;   /* str_codecs.c */
+extern const bale__tab_ops bale__fsst_tab_ops;       /* fsst.c */
 
 /* Dictionary encoding, split by width (dict.c dispatches). */
 bale_err bale__dict_fixed_encode(const bale_values *in, bale__buf *out);
@@ -38,7 +39,7 @@ bale_err bale__policy_numeric(const bale_values *in, int level,
                               bale__buf *payload,
                               bale__pipeline_result *result);
 bale_err bale__policy_varwidth(const bale_values *in, int level,
-                               bale__buf *payload,
+                               const bale_symtab *tab, bale__buf *payload,
                                bale__pipeline_result *result);
 
 static inline int bale__is_fixed(bale_dtype d) { return bale_dtype_width(d) != 0; }

@@ -45,6 +45,8 @@
  */
 #include "str_internal.h"
 
+#include <stdatomic.h>
+
 #define FSST_ESC 255u
 #define FSST_MAX_SYMBOLS 255u
 /* Table construction: generations over a sample of this many bytes (the
@@ -556,6 +558,24 @@ static void huff_codes(const uint8_t *len, unsigned A, uint32_t *codes) {
         if (len[s]) codes[s] = next[len[s]]++;
 }
 
+/* ---- shared tables -----------------------------------------------------------
+ * A bale_symtab is the serialized table (layout in docs/format.md) followed
+ * in memory by what encoding and decoding need, built once: the encoder's
+ * match index, the canonical Huffman code and a full-width decode table. */
+struct bale_symtab {
+    _Atomic int64_t refcount;
+    uint64_t id;
+    unsigned flags;       /* BALE_FSST_FRONT and BALE_FSST_HUFF (always) */
+    unsigned A;           /* Huffman alphabet: nsym + 2 (+ 256 with FRONT) */
+    uint32_t fit;         /* coded bits per 1024 input bytes, training data */
+    fsst_table enc;       /* symbols in code order, and the match index */
+    uint8_t hlen[FSST_ALPHABET_MAX];
+    uint32_t hcode[FSST_ALPHABET_MAX];
+    huff_dec dec;
+    size_t size;
+    uint8_t *bytes;       /* the serialized table (owned) */
+};
+
 /* ---- bit I/O, MSB first --------------------------------------------------- */
 typedef struct bitw {
     bale__buf *out;
@@ -653,11 +673,11 @@ static inline unsigned bitr_byte(bitr *b) {
  * pseudo-random positions (fixed seed: encoding is deterministic). */
 static bale_err take_sample(const uint8_t *data, const uint64_t *start,
                             const uint64_t *len, uint64_t count, uint64_t total,
-                            piece **out, size_t *npieces, size_t *bytes) {
+                            size_t budget, piece **out, size_t *npieces, size_t *bytes) {
     size_t cap = 64, n = 0, got = 0;
     piece *ps = bale__malloc(cap * sizeof *ps);
     BALE_RETURN_IF(ps == NULL, BALE_NOMEM);
-    if (total <= FSST_SAMPLE_BYTES) {
+    if (total <= budget) {
         for (uint64_t i = 0; i < count; i++) {
             if (!len[i]) continue;
             if (n == cap) {
@@ -672,7 +692,7 @@ static bale_err take_sample(const uint8_t *data, const uint64_t *start,
         }
     } else {
         uint64_t rng = 0x2545F4914F6CDD1Dull;
-        for (unsigned tries = 0; got < FSST_SAMPLE_BYTES && tries < 4 * FSST_SAMPLE_BYTES; tries++) {
+        for (size_t tries = 0; got < budget && tries < 4 * budget; tries++) {
             rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
             uint64_t i = rng % count;
             if (!len[i]) continue;
@@ -703,6 +723,28 @@ nomem:
     return BALE_NOMEM;
 }
 
+/* Front coding: pl[i] = bytes value i shares with the previous value of
+ * its block (at most FSST_MAX_PREFIX); returns their sum. */
+static uint64_t front_prefixes(const bale_values *in, unsigned block_shift, uint8_t *pl) {
+    const uint8_t *data = in->data;
+    const uint64_t *off = in->offsets;
+    const uint64_t bsize = (uint64_t)1 << block_shift;
+    uint64_t shared = 0;
+    for (uint64_t i = 0; i < in->count; i++) {
+        uint64_t p = 0;
+        if (i & (bsize - 1)) {
+            const uint8_t *a = data + off[i - 1], *b = data + off[i];
+            uint64_t la = off[i] - off[i - 1], lb = off[i + 1] - off[i];
+            uint64_t m = la < lb ? la : lb;
+            if (m > FSST_MAX_PREFIX) m = FSST_MAX_PREFIX;
+            while (p < m && a[p] == b[p]) p++;
+        }
+        pl[i] = (uint8_t)p;
+        shared += p;
+    }
+    return shared;
+}
+
 static bale_err put_table(bale__buf *out, const fsst_table *t) {
     uint8_t nlen[8] = {0};
     for (unsigned c = 0; c < t->nsym; c++) nlen[t->len[c] - 1]++;
@@ -718,8 +760,10 @@ static size_t varint_size(uint64_t v) {
     return n;
 }
 
-bale_err bale__fsst_encode_opts(const bale_values *in, unsigned flags,
-                                unsigned block_shift, bale__buf *out) {
+/* The FSST stage for `in`: with its own table trained on a sample, or
+ * against the shared table `tab` (then the flags are the table's). */
+static bale_err encode_stage(const bale_values *in, unsigned flags, unsigned block_shift,
+                             const bale_symtab *tab, bale__buf *out) {
     const uint8_t *data = in->data;
     const uint8_t *data_end = data ? data + in->data_size : data;
     const uint64_t *off = in->offsets;
@@ -742,20 +786,10 @@ bale_err bale__fsst_encode_opts(const bale_values *in, unsigned flags,
     if (!sstart || !slen || !pl || !clen || !bend || !t) goto done;
 
     /* Front coding: shared prefix with the previous value of the block. */
-    uint64_t shared = 0;
-    for (uint64_t i = 0; i < count; i++) {
-        uint64_t p = 0;
-        if (i & (bsize - 1)) {
-            const uint8_t *a = data + off[i - 1], *b = data + off[i];
-            uint64_t la = off[i] - off[i - 1], lb = off[i + 1] - off[i];
-            uint64_t m = la < lb ? la : lb;
-            if (m > FSST_MAX_PREFIX) m = FSST_MAX_PREFIX;
-            while (p < m && a[p] == b[p]) p++;
-        }
-        pl[i] = (uint8_t)p;
-        shared += p;
-    }
-    if (flags & BALE_FSST_AUTO)
+    uint64_t shared = front_prefixes(in, block_shift, pl);
+    if (tab != NULL)
+        flags = tab->flags;
+    else if (flags & BALE_FSST_AUTO)
         flags = (shared * FSST_FRONT_MIN_SHARE >= in->data_size && shared > 0 ? BALE_FSST_FRONT : 0) |
                 BALE_FSST_AUTO;
     int front = (flags & BALE_FSST_FRONT) != 0;
@@ -767,13 +801,18 @@ bale_err bale__fsst_encode_opts(const bale_values *in, unsigned flags,
     }
     uint64_t total = in->data_size - (front ? shared : 0);
 
-    /* Symbol table from a sample of what will be encoded. */
-    size_t npieces = 0, sample_bytes = 0;
-    err = take_sample(data, sstart, slen, count, total, &pieces, &npieces, &sample_bytes);
-    if (err != BALE_OK) goto done;
-    err = table_build(t, pieces, npieces, sample_bytes,
-                      sample_bytes ? (double)total / (double)sample_bytes : 1.0, data_end);
-    if (err != BALE_OK) goto done;
+    /* Symbol table from a sample of what will be encoded, or the shared one. */
+    if (tab != NULL) {
+        memcpy(t, &tab->enc, sizeof *t);
+    } else {
+        size_t npieces = 0, sample_bytes = 0;
+        err = take_sample(data, sstart, slen, count, total, FSST_SAMPLE_BYTES, &pieces, &npieces,
+                          &sample_bytes);
+        if (err != BALE_OK) goto done;
+        err = table_build(t, pieces, npieces, sample_bytes,
+                          sample_bytes ? (double)total / (double)sample_bytes : 1.0, data_end);
+        if (err != BALE_OK) goto done;
+    }
 
     /* FSST codes of every value, back to back. */
     /* At most two code bytes (escape + literal) per input byte. */
@@ -804,9 +843,11 @@ bale_err bale__fsst_encode_opts(const bale_values *in, unsigned flags,
     if (front)
         for (uint64_t i = 0; i < count; i++)
             if (pl[i] > maxpl) maxpl = pl[i];
-    unsigned A = nsym + 2 + (front ? maxpl + 1 : 0);
-    uint8_t hlen[FSST_ALPHABET_MAX];
-    uint32_t hcode[FSST_ALPHABET_MAX];
+    unsigned A = tab ? tab->A : nsym + 2 + (front ? maxpl + 1 : 0);
+    uint8_t hlen_own[FSST_ALPHABET_MAX];
+    uint32_t hcode_own[FSST_ALPHABET_MAX];
+    const uint8_t *hlen = tab ? tab->hlen : hlen_own;
+    const uint32_t *hcode = tab ? tab->hcode : hcode_own;
     int huff = 0;
     uint64_t huff_bits = 0;
     if ((flags & BALE_FSST_HUFF) || (flags & BALE_FSST_AUTO)) {
@@ -830,13 +871,14 @@ bale_err bale__fsst_encode_opts(const bale_values *in, unsigned flags,
             freq[nsym + 1]++;
         }
         if (count) {
-            if ((err = huff_lengths(freq, A, FSST_HUFF_MAX_LEN, hlen)) != BALE_OK) goto done;
+            if (tab == NULL && (err = huff_lengths(freq, A, FSST_HUFF_MAX_LEN, hlen_own)) != BALE_OK)
+                goto done;
             uint64_t bits = 0, esc = 0;
             for (unsigned s = 0; s < A; s++) bits += freq[s] * hlen[s];
             esc = freq[nsym] * 8;
             huff_bits = bits + esc;
             uint64_t huff_body = (bits + esc) / 8 + nblocks + (A + 1) / 2 + 2;
-            huff = (flags & BALE_FSST_AUTO)
+            huff = (flags & BALE_FSST_AUTO) && tab == NULL
                        ? huff_body + bytes_body / FSST_HUFF_MIN_SAVING < bytes_body
                        : 1;
         }
@@ -846,7 +888,7 @@ bale_err bale__fsst_encode_opts(const bale_values *in, unsigned flags,
     /* Body, block by block. */
     const uint8_t *q = codes.data;
     bitw bw = {&body, 0, 0};
-    if (huff) huff_codes(hlen, A, hcode);
+    if (huff && tab == NULL) huff_codes(hlen_own, A, hcode_own);
     /* Room for the whole body (Huffman: the exact bit count plus a padding
      * byte a block; bytes mode: codes plus two varints a value). */
     if ((err = bale__buf_reserve(&body, huff ? (size_t)(huff_bits / 8 + nblocks + 16)
@@ -885,10 +927,15 @@ bale_err bale__fsst_encode_opts(const bale_values *in, unsigned flags,
 
     /* Stage. */
     unsigned ow = bale__str_offset_width(body.size);
-    if ((err = bale__buf_put_u8(out, (uint8_t)flags)) != BALE_OK) goto done;
+    if ((err = bale__buf_put_u8(out, (uint8_t)(flags | (tab ? BALE_FSST_SHARED : 0)))) != BALE_OK)
+        goto done;
     if ((err = bale__buf_put_u8(out, (uint8_t)block_shift)) != BALE_OK) goto done;
-    if ((err = put_table(out, t)) != BALE_OK) goto done;
-    if (huff) {
+    if (tab != NULL) {
+        if ((err = bale__buf_append(out, &tab->id, 8)) != BALE_OK) goto done;
+    } else if ((err = put_table(out, t)) != BALE_OK) {
+        goto done;
+    }
+    if (huff && tab == NULL) {
         if ((err = bale__buf_put_varint(out, A)) != BALE_OK) goto done;
         for (unsigned s = 0; s < A; s += 2) {
             uint8_t b = (uint8_t)(hlen[s] | (s + 1 < A ? hlen[s + 1] << 4 : 0));
@@ -914,57 +961,91 @@ done:
     return err;
 }
 
+bale_err bale__fsst_encode_opts(const bale_values *in, unsigned flags,
+                                unsigned block_shift, bale__buf *out) {
+    return encode_stage(in, flags, block_shift, NULL, out);
+}
+
 /* ========================================================================
  * Decoder
  * ====================================================================== */
 typedef struct fsst_view {
     unsigned flags, shift, nsym;
-    uint64_t sym[256];
-    uint8_t len[256];
+    const uint64_t *sym; /* the symbols: sym_own, or a shared table's */
+    const uint8_t *len;
+    const bale_symtab *tab; /* the shared table the stage uses, or NULL */
     unsigned A;
-    const uint8_t *hlen_nib; /* (A+1)/2 bytes */
+    const uint8_t *hlen_nib; /* (A+1)/2 bytes; NULL with a shared table */
     unsigned ow;
     const uint8_t *ends;
     uint64_t nblocks;
     const uint8_t *body;
     size_t body_size;
+    uint64_t sym_own[256];
+    uint8_t len_own[256];
 } fsst_view;
 
-static bale_err view_parse(uint64_t count, const uint8_t *src, size_t n,
-                           int full, fsst_view *v) {
-    bale__reader r;
-    bale__reader_init(&r, src, n);
-    v->flags = bale__reader_u8(&r);
-    v->shift = bale__reader_u8(&r);
-    const uint8_t *nlen = bale__reader_take(&r, 8);
-    BALE_RETURN_IF(r.bad || (v->flags & ~BALE_FSST_ALL_FLAGS) ||
-                       v->shift > BALE_STR_MAX_BLOCK_SHIFT,
-                   BALE_CORRUPT);
+/* Parses the symbols (nlen[8] then the bytes) at r into sym/len. */
+static bale_err parse_symbols(bale__reader *r, uint64_t *sym, uint8_t *len, unsigned *nsym_out) {
+    const uint8_t *nlen = bale__reader_take(r, 8);
+    BALE_RETURN_IF(nlen == NULL, BALE_CORRUPT);
     unsigned nsym = 0, bytes = 0;
     for (unsigned l = 0; l < 8; l++) {
         nsym += nlen[l];
         bytes += nlen[l] * (l + 1);
     }
     BALE_RETURN_IF(nsym > FSST_MAX_SYMBOLS, BALE_CORRUPT);
-    const uint8_t *sb = bale__reader_take(&r, bytes);
+    const uint8_t *sb = bale__reader_take(r, bytes);
     BALE_RETURN_IF(sb == NULL, BALE_CORRUPT);
-    v->nsym = nsym;
     unsigned c = 0, at = 0;
     const uint8_t *send = sb + bytes;
     for (unsigned l = 1; l <= 8; l++) {
         for (unsigned k = 0; k < nlen[l - 1]; k++, c++, at += l) {
-            v->sym[c] = send - (sb + at) >= 8 ? bale__load64(sb + at) & len_mask(l)
-                                              : load_upto8(sb + at, l);
-            v->len[c] = (uint8_t)l;
+            sym[c] = send - (sb + at) >= 8 ? bale__load64(sb + at) & len_mask(l)
+                                           : load_upto8(sb + at, l);
+            len[c] = (uint8_t)l;
         }
     }
-    if (v->flags & BALE_FSST_HUFF) {
-        uint64_t A = bale__reader_varint(&r);
-        uint64_t amax = nsym + 2 + (v->flags & BALE_FSST_FRONT ? FSST_MAX_PREFIX + 1 : 0);
-        BALE_RETURN_IF(r.bad || A < nsym + 2 || A > amax, BALE_CORRUPT);
-        v->A = (unsigned)A;
-        v->hlen_nib = bale__reader_take(&r, (v->A + 1) / 2);
-        BALE_RETURN_IF(v->hlen_nib == NULL, BALE_CORRUPT);
+    *nsym_out = nsym;
+    return BALE_OK;
+}
+
+/* Parses a stage.  A stage that references a shared table needs `tab` to
+ * be that table (same id and flags); a self-contained one needs tab NULL. */
+static bale_err view_parse(uint64_t count, const uint8_t *src, size_t n,
+                           int full, const bale_symtab *tab, fsst_view *v) {
+    bale__reader r;
+    bale__reader_init(&r, src, n);
+    unsigned flags = bale__reader_u8(&r);
+    v->shift = bale__reader_u8(&r);
+    BALE_RETURN_IF(r.bad || (flags & ~(BALE_FSST_ALL_FLAGS | BALE_FSST_SHARED)) ||
+                       v->shift > BALE_STR_MAX_BLOCK_SHIFT,
+                   BALE_CORRUPT);
+    v->flags = flags & BALE_FSST_ALL_FLAGS;
+    if (flags & BALE_FSST_SHARED) {
+        uint64_t id = bale__reader_u64(&r);
+        BALE_RETURN_IF(r.bad || tab == NULL || id != tab->id || v->flags != tab->flags,
+                       BALE_CORRUPT);
+        v->tab = tab;
+        v->sym = tab->enc.sym;
+        v->len = tab->enc.len;
+        v->nsym = tab->enc.nsym;
+        v->A = tab->A;
+        v->hlen_nib = NULL;
+    } else {
+        BALE_RETURN_IF(tab != NULL, BALE_CORRUPT);
+        v->tab = NULL;
+        BALE_FORWARD_IF_ERROR(parse_symbols(&r, v->sym_own, v->len_own, &v->nsym));
+        v->sym = v->sym_own;
+        v->len = v->len_own;
+        if (v->flags & BALE_FSST_HUFF) {
+            uint64_t A = bale__reader_varint(&r);
+            uint64_t amax = v->nsym + 2 + (v->flags & BALE_FSST_FRONT ? FSST_MAX_PREFIX + 1 : 0);
+            BALE_RETURN_IF(r.bad || A < v->nsym + 2 || A > amax, BALE_CORRUPT);
+            v->A = (unsigned)A;
+            v->hlen_nib = bale__reader_take(&r, (v->A + 1) / 2);
+            BALE_RETURN_IF(v->hlen_nib == NULL, BALE_CORRUPT);
+        }
     }
     v->ow = bale__reader_u8(&r);
     BALE_RETURN_IF(r.bad || v->ow < 1 || v->ow > 8, BALE_CORRUPT);
@@ -1110,24 +1191,26 @@ static bale_err block_huff(const fsst_view *v, const huff_dec *d, const uint8_t 
     return BALE_OK;
 }
 
-static bale_err fsst_decode(bale_dtype dtype, uint64_t count, const uint8_t *src,
-                            size_t n, uint64_t data_size, bale_values *out) {
+static bale_err decode_any(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
+                           const uint8_t *src, size_t n, uint64_t data_size, bale_values *out) {
     fsst_view *v = bale__malloc(sizeof *v);
     huff_dec *d = NULL;
     bale_values vals;
     memset(&vals, 0, sizeof vals);
     bale_err err = BALE_NOMEM;
     if (v == NULL) goto fail;
-    if ((err = view_parse(count, src, n, 1, v)) != BALE_OK) goto fail;
+    if ((err = view_parse(count, src, n, 1, tab, v)) != BALE_OK) goto fail;
     int huff = (v->flags & BALE_FSST_HUFF) != 0;
     /* A value costs at least one byte (bytes mode) or one bit (Huffman). */
     err = BALE_CORRUPT;
     if (count > (uint64_t)n * (huff ? 8 : 1)) goto fail;
-    if (huff) {
+    const huff_dec *hd = v->tab ? &v->tab->dec : NULL;
+    if (huff && hd == NULL) {
         d = bale__malloc(sizeof *d);
         err = BALE_NOMEM;
         if (d == NULL) goto fail;
         if ((err = view_huff(v, d, FSST_HUFF_MAX_LEN)) != BALE_OK) goto fail;
+        hd = d;
     }
     if ((err = bale__values_alloc(&vals, dtype, count, data_size)) != BALE_OK) goto fail;
     fsst_out o = {vals.data, 0, (size_t)data_size, NULL};
@@ -1137,7 +1220,7 @@ static bale_err fsst_decode(bale_dtype dtype, uint64_t count, const uint8_t *src
         uint64_t lo = blk << v->shift, hi = lo + ((uint64_t)1 << v->shift);
         if (hi > count) hi = count;
         const uint8_t *p = v->body + bstart, *e = v->body + bend;
-        err = huff ? block_huff(v, d, p, e, hi - lo, &o, vals.offsets + lo + 1)
+        err = huff ? block_huff(v, hd, p, e, hi - lo, &o, vals.offsets + lo + 1)
                    : block_bytes(v, p, e, hi - lo, &o, vals.offsets + lo + 1);
         if (err != BALE_OK) goto fail;
         bstart = bend;
@@ -1155,13 +1238,23 @@ fail:
     return err;
 }
 
-static bale_err fsst_get(bale_dtype dtype, uint64_t count, const uint8_t *src,
-                         size_t n, uint64_t index, bale_values *out) {
+static bale_err fsst_decode(bale_dtype dtype, uint64_t count, const uint8_t *src,
+                            size_t n, uint64_t data_size, bale_values *out) {
+    return decode_any(NULL, dtype, count, src, n, data_size, out);
+}
+static bale_err fsst_decode_tab(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
+                                const uint8_t *src, size_t n, uint64_t data_size,
+                                bale_values *out) {
+    return decode_any(tab, dtype, count, src, n, data_size, out);
+}
+
+static bale_err get_any(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
+                        const uint8_t *src, size_t n, uint64_t index, bale_values *out) {
     BALE_RETURN_IF(index >= count, BALE_RANGE);
     /* The view and a get-sized decoder live on the stack: no allocation
      * besides the scratch output and the result. */
     fsst_view v;
-    BALE_FORWARD_IF_ERROR(view_parse(count, src, n, 0, &v));
+    BALE_FORWARD_IF_ERROR(view_parse(count, src, n, 0, tab, &v));
     uint64_t blk = index >> v.shift;
     uint64_t bstart = blk ? bale__str_load_uint(v.ends + (blk - 1) * v.ow, v.ow) : 0;
     uint64_t bend = bale__str_load_uint(v.ends + blk * v.ow, v.ow);
@@ -1175,8 +1268,11 @@ static bale_err fsst_get(bale_dtype dtype, uint64_t count, const uint8_t *src,
     int front = (v.flags & BALE_FSST_FRONT) != 0;
     const uint8_t *p = v.body + bstart, *e = v.body + bend;
     if (v.flags & BALE_FSST_HUFF) {
-        huff_dec d;
-        err = view_huff(&v, &d, FSST_HUFF_GET_BITS);
+        /* A shared table's decoder is built once; a chunk's own code gets
+         * a small table built here. */
+        huff_dec own;
+        const huff_dec *hd = v.tab ? &v.tab->dec : &own;
+        if (v.tab == NULL) err = view_huff(&v, &own, FSST_HUFF_GET_BITS);
         /* Decode up to `index` only; the rest of the block is checked by a
          * full decode, not by a get. */
         const unsigned nsym = v.nsym;
@@ -1187,14 +1283,14 @@ static bale_err fsst_get(bale_dtype dtype, uint64_t count, const uint8_t *src,
             /* Without front coding only the wanted value is kept. */
             if (!front) o.pos = 0;
             uint64_t start = o.pos;
-            unsigned s = huff_decode(&d, &b);
+            unsigned s = huff_decode(hd, &b);
             if (front && j > 0) {
-                if (s < nsym + 2 || s >= d.A) {
+                if (s < nsym + 2 || s >= hd->A) {
                     err = BALE_CORRUPT;
                     break;
                 }
                 err = out_prefix(&o, prev_start, prev_len, s - (nsym + 2));
-                s = huff_decode(&d, &b);
+                s = huff_decode(hd, &b);
             }
             while (err == BALE_OK) {
                 if (b.over > 8) err = BALE_CORRUPT;
@@ -1202,7 +1298,7 @@ static bale_err fsst_get(bale_dtype dtype, uint64_t count, const uint8_t *src,
                 else if (s == nsym) err = out_sym(&o, bitr_byte(&b), 1);
                 else if (s == nsym + 1) break;
                 else err = BALE_CORRUPT;
-                if (err == BALE_OK) s = huff_decode(&d, &b);
+                if (err == BALE_OK) s = huff_decode(hd, &b);
             }
             if (err == BALE_OK && b.over > 8) err = BALE_CORRUPT;
             prev_start = ws = start;
@@ -1243,12 +1339,223 @@ static bale_err fsst_get(bale_dtype dtype, uint64_t count, const uint8_t *src,
     return err;
 }
 
+static bale_err fsst_get(bale_dtype dtype, uint64_t count, const uint8_t *src, size_t n,
+                         uint64_t index, bale_values *out) {
+    return get_any(NULL, dtype, count, src, n, index, out);
+}
+static bale_err fsst_get_tab(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
+                             const uint8_t *src, size_t n, uint64_t index, bale_values *out) {
+    return get_any(tab, dtype, count, src, n, index, out);
+}
+
 static int fsst_supports(bale_dtype dtype) { return bale__is_var(dtype); }
 
 static bale_err fsst_encode(const bale_values *in, bale__buf *out) {
     return bale__fsst_encode_opts(in, BALE_FSST_AUTO, BALE_STR_BLOCK_SHIFT, out);
 }
 
+static bale_err fsst_encode_tab(const bale_values *in, const bale_symtab *tab, bale__buf *out) {
+    return encode_stage(in, 0, BALE_STR_BLOCK_SHIFT, tab, out);
+}
+
+static int fsst_uses_tab(const uint8_t *src, size_t n) {
+    return n > 0 && (src[0] & BALE_FSST_SHARED) != 0;
+}
+
 const bale__encoding_impl bale__enc_fsst = {
     BALE_ENC_FSST, "fsst", fsst_supports, fsst_encode, fsst_decode, fsst_get,
 };
+
+const bale__tab_ops bale__fsst_tab_ops = {
+    fsst_encode_tab, fsst_decode_tab, fsst_get_tab, fsst_uses_tab,
+};
+
+/* ========================================================================
+ * Shared tables: training, bytes, validation
+ *
+ *   u32 magic "BALt", u8 version 1, u8 kind 1 (FSST), u8 flags (FRONT 1,
+ *   HUFF 2: HUFF is required), u8 0, u64 id = XXH3-64 of the bytes from
+ *   offset 16 on, u32 fit (stage bits per 1024 value bytes on the training
+ *   data), then the symbols as in a stage (u8 nlen[8], the bytes), varint A
+ *   (= nsym + 2, + 256 with FRONT) and A 4-bit code lengths, each 1..11
+ *   (every symbol, escape, end of value and prefix length is encodable).
+ * ====================================================================== */
+#define SYMTAB_MAGIC 0x744c4142u /* "BALt" */
+#define SYMTAB_VERSION 1
+#define SYMTAB_KIND_FSST 1
+#define SYMTAB_HASHED_FROM 16
+/* Training a table that many chunks will use: a larger sample than a
+ * chunk's own table gets, and symbols are kept as if the data were this many
+ * times the sample (they pay for themselves over the container). */
+#define FSST_TABLE_SAMPLE_BYTES 65536u
+#define FSST_TABLE_SCALE 16.0
+
+static bale_err symtab_build(const uint8_t *bytes, size_t size, bale_symtab **out) {
+    bale__reader r;
+    bale__reader_init(&r, bytes, size);
+    uint32_t magic = bale__reader_u32(&r);
+    uint8_t version = bale__reader_u8(&r), kind = bale__reader_u8(&r);
+    uint8_t flags = bale__reader_u8(&r), zero = bale__reader_u8(&r);
+    uint64_t id = bale__reader_u64(&r);
+    uint32_t fit = bale__reader_u32(&r);
+    BALE_RETURN_IF(r.bad || magic != SYMTAB_MAGIC || version == 0, BALE_CORRUPT);
+    BALE_RETURN_IF(version > SYMTAB_VERSION, BALE_UNSUPPORTED);
+    BALE_RETURN_IF(kind != SYMTAB_KIND_FSST || zero != 0 || !(flags & BALE_FSST_HUFF) ||
+                       (flags & ~BALE_FSST_ALL_FLAGS),
+                   BALE_CORRUPT);
+#ifndef BALE_FUZZING /* let the fuzzer reach the parser behind the hash */
+    BALE_RETURN_IF(id != bale__hash64(bytes + SYMTAB_HASHED_FROM, size - SYMTAB_HASHED_FROM, 0),
+                   BALE_CHECKSUM);
+#endif
+    bale_symtab *t = bale__calloc(1, sizeof *t);
+    uint8_t *copy = bale__malloc(size);
+    bale_err err = BALE_NOMEM;
+    if (t == NULL || copy == NULL) goto fail;
+    err = parse_symbols(&r, t->enc.sym, t->enc.len, &t->enc.nsym);
+    if (err != BALE_OK) goto fail;
+    uint64_t A = bale__reader_varint(&r);
+    err = BALE_CORRUPT;
+    if (r.bad || A != t->enc.nsym + 2 + (flags & BALE_FSST_FRONT ? FSST_MAX_PREFIX + 1 : 0)) goto fail;
+    const uint8_t *nib = bale__reader_take(&r, ((size_t)A + 1) / 2);
+    if (nib == NULL || bale__reader_left(&r) != 0) goto fail;
+    for (unsigned k = 0; k < A; k++) {
+        t->hlen[k] = (uint8_t)(nib[k >> 1] >> (4 * (k & 1)) & 15);
+        if (t->hlen[k] == 0 || t->hlen[k] > FSST_HUFF_MAX_LEN) goto fail;
+    }
+    if ((A & 1) && (nib[A >> 1] >> 4)) goto fail;
+    if ((err = huff_dec_init(&t->dec, t->hlen, (unsigned)A, FSST_HUFF_MAX_LEN)) != BALE_OK) goto fail;
+    huff_codes(t->hlen, (unsigned)A, t->hcode);
+    table_finish(&t->enc);
+    memcpy(copy, bytes, size);
+    atomic_init(&t->refcount, 1);
+    t->id = id;
+    t->flags = flags;
+    t->A = (unsigned)A;
+    t->fit = fit;
+    t->size = size;
+    t->bytes = copy;
+    *out = t;
+    return BALE_OK;
+fail:
+    bale__free(t);
+    bale__free(copy);
+    return err;
+}
+
+/* Serializes a table: symbols of `t`, flags, code lengths, fit. */
+static bale_err symtab_bytes(const fsst_table *t, unsigned flags, const uint8_t *hlen, unsigned A,
+                             uint32_t fit, bale__buf *out) {
+    uint8_t head[4] = {SYMTAB_VERSION, SYMTAB_KIND_FSST, (uint8_t)flags, 0};
+    uint64_t id = 0;
+    uint32_t magic = SYMTAB_MAGIC;
+    BALE_FORWARD_IF_ERROR(bale__buf_append(out, &magic, 4));
+    BALE_FORWARD_IF_ERROR(bale__buf_append(out, head, 4));
+    BALE_FORWARD_IF_ERROR(bale__buf_append(out, &id, 8));
+    BALE_FORWARD_IF_ERROR(bale__buf_append(out, &fit, 4));
+    BALE_FORWARD_IF_ERROR(put_table(out, t));
+    BALE_FORWARD_IF_ERROR(bale__buf_put_varint(out, A));
+    for (unsigned s = 0; s < A; s += 2)
+        BALE_FORWARD_IF_ERROR(
+            bale__buf_put_u8(out, (uint8_t)(hlen[s] | (s + 1 < A ? hlen[s + 1] << 4 : 0))));
+    id = bale__hash64(out->data + SYMTAB_HASHED_FROM, out->size - SYMTAB_HASHED_FROM, 0);
+    memcpy(out->data + 8, &id, 8);
+    return BALE_OK;
+}
+
+bale_err bale_symtab_train(const bale_values *in, bale_symtab **out) {
+    BALE_RETURN_IF(in == NULL || out == NULL || !bale__is_var(in->dtype), BALE_INVALID);
+    BALE_FORWARD_IF_ERROR(bale__values_check(in));
+    const uint8_t *data = in->data, *data_end = data ? data + in->data_size : data;
+    uint64_t count = in->count;
+    const uint64_t bsize = (uint64_t)1 << BALE_STR_BLOCK_SHIFT;
+    uint64_t *sstart = bale__malloc((size_t)(count + 1) * sizeof *sstart);
+    uint64_t *slen = bale__malloc((size_t)(count + 1) * sizeof *slen);
+    uint8_t *pl = bale__malloc((size_t)(count + 1));
+    fsst_table *t = bale__malloc(sizeof *t);
+    uint64_t *freq = bale__calloc(FSST_ALPHABET_MAX, sizeof *freq);
+    piece *pieces = NULL;
+    bale__buf bytes = {0}, stage = {0};
+    bale_symtab *draft = NULL;
+    bale_err err = BALE_NOMEM;
+    if (!sstart || !slen || !pl || !t || !freq) goto done;
+    uint64_t shared = front_prefixes(in, BALE_STR_BLOCK_SHIFT, pl);
+    int front = shared > 0 && shared * FSST_FRONT_MIN_SHARE >= in->data_size;
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t p = front ? pl[i] : 0;
+        sstart[i] = in->offsets[i] + p;
+        slen[i] = in->offsets[i + 1] - in->offsets[i] - p;
+    }
+    uint64_t total = in->data_size - (front ? shared : 0);
+    size_t npieces = 0, sample_bytes = 0;
+    err = take_sample(data, sstart, slen, count, total, FSST_TABLE_SAMPLE_BYTES, &pieces, &npieces,
+                      &sample_bytes);
+    if (err != BALE_OK) goto done;
+    if ((err = table_build(t, pieces, npieces, sample_bytes, FSST_TABLE_SCALE, data_end)) != BALE_OK)
+        goto done;
+    /* Code frequencies over all values, plus one for every symbol so that
+     * any data can be coded. */
+    unsigned nsym = t->nsym, A = nsym + 2 + (front ? FSST_MAX_PREFIX + 1 : 0);
+    for (uint64_t i = 0; i < count; i++) {
+        const uint8_t *p = data + sstart[i];
+        size_t n = (size_t)slen[i], pos = 0;
+        if (front && (i & (bsize - 1))) freq[nsym + 2 + pl[i]]++;
+        while (pos < n) {
+            unsigned l;
+            unsigned c = table_match(t, load_within(p + pos, n - pos, data_end), n - pos, &l);
+            freq[c < 256 ? c : nsym]++;
+            pos += l;
+        }
+        freq[nsym + 1]++;
+    }
+    for (unsigned k = 0; k < A; k++) freq[k]++;
+    uint8_t hlen[FSST_ALPHABET_MAX];
+    if ((err = huff_lengths(freq, A, FSST_HUFF_MAX_LEN, hlen)) != BALE_OK) goto done;
+    unsigned flags = BALE_FSST_HUFF | (front ? BALE_FSST_FRONT : 0);
+    /* The fit is measured by encoding the training values with a draft of
+     * the table, then written into the final one. */
+    if ((err = symtab_bytes(t, flags, hlen, A, 0, &bytes)) != BALE_OK) goto done;
+    if ((err = symtab_build(bytes.data, bytes.size, &draft)) != BALE_OK) goto done;
+    if ((err = encode_stage(in, 0, BALE_STR_BLOCK_SHIFT, draft, &stage)) != BALE_OK) goto done;
+    uint64_t fit = in->data_size ? stage.size * 8 * 1024 / in->data_size : 0;
+    bytes.size = 0;
+    err = symtab_bytes(t, flags, hlen, A, fit > UINT32_MAX ? UINT32_MAX : (uint32_t)fit, &bytes);
+    if (err == BALE_OK) err = symtab_build(bytes.data, bytes.size, out);
+done:
+    bale_symtab_decref(draft);
+    bale__buf_free(&bytes);
+    bale__buf_free(&stage);
+    bale__free(sstart);
+    bale__free(slen);
+    bale__free(pl);
+    bale__free(t);
+    bale__free(freq);
+    bale__free(pieces);
+    return err;
+}
+
+bale_err bale_symtab_from_bytes(const void *bytes, size_t size, bale_symtab **out) {
+    BALE_RETURN_IF(out == NULL || (bytes == NULL && size), BALE_INVALID);
+    return symtab_build(bytes, size, out);
+}
+
+const void *bale_symtab_bytes(const bale_symtab *tab, size_t *size) {
+    if (size) *size = tab->size;
+    return tab->bytes;
+}
+uint64_t bale_symtab_id(const bale_symtab *tab) { return tab->id; }
+uint32_t bale__symtab_fit(const bale_symtab *tab) { return tab->fit; }
+unsigned bale__symtab_flags(const bale_symtab *tab) { return tab->flags; }
+uint64_t bale_symtab_nbytes(const bale_symtab *tab) {
+    return sizeof *tab + tab->size + 2 * sizeof(uint64_t); /* + allocator prefixes */
+}
+bale_symtab *bale_symtab_incref(bale_symtab *tab) {
+    if (tab) atomic_fetch_add_explicit(&tab->refcount, 1, memory_order_relaxed);
+    return tab;
+}
+void bale_symtab_decref(bale_symtab *tab) {
+    if (tab == NULL) return;
+    if (atomic_fetch_sub_explicit(&tab->refcount, 1, memory_order_acq_rel) == 1) {
+        bale__free(tab->bytes);
+        bale__free(tab);
+    }
+}

@@ -5,19 +5,36 @@
  */
 #include "encodings_internal.h"
 
+/* The encoding's stage for `in`, against `tab` when it is set. */
+static bale_err stage_encode(const bale__encoding_impl *impl, const bale_values *in,
+                             const bale_symtab *tab, bale__buf *out) {
+    if (tab != NULL) return bale__encoding_tab_ops(impl->id)->encode_tab(in, tab, out);
+    return impl->encode(in, out);
+}
+
 bale_err bale__pipeline_encode_fixed(const bale_values *in,
                                      bale_encoding encoding,
                                      bale_backend backend, int level,
                                      bale__buf *payload,
                                      bale__pipeline_result *result) {
+    return bale__pipeline_encode_fixed_tab(in, encoding, backend, level, NULL, payload, result);
+}
+
+bale_err bale__pipeline_encode_fixed_tab(const bale_values *in,
+                                         bale_encoding encoding,
+                                         bale_backend backend, int level,
+                                         const bale_symtab *tab,
+                                         bale__buf *payload,
+                                         bale__pipeline_result *result) {
     const bale__encoding_impl *impl = bale__encoding_find(encoding);
     BALE_RETURN_IF(impl == NULL || !bale__backend_available(backend),
                    BALE_UNSUPPORTED);
     BALE_RETURN_IF(!impl->supports(in->dtype), BALE_UNSUPPORTED);
+    if (bale__encoding_tab_ops(encoding) == NULL) tab = NULL;
     bale_err err;
     if (backend == BALE_BACKEND_NONE) {
         size_t before = payload->size;
-        err = impl->encode(in, payload);
+        err = stage_encode(impl, in, tab, payload);
         if (err != BALE_OK) {
             payload->size = before;
             return err;
@@ -25,7 +42,7 @@ bale_err bale__pipeline_encode_fixed(const bale_values *in,
         result->stage_size = payload->size - before;
     } else {
         bale__buf stage = {0};
-        err = impl->encode(in, &stage);
+        err = stage_encode(impl, in, tab, &stage);
         if (err == BALE_OK) {
             size_t before = payload->size;
             err = bale__backend_compress(backend, level, stage.data, stage.size,
@@ -38,17 +55,18 @@ bale_err bale__pipeline_encode_fixed(const bale_values *in,
     }
     result->encoding = encoding;
     result->backend = backend;
+    result->symtab = tab;
     return BALE_OK;
 }
 
 bale_err bale__pipeline_encode(const bale_values *in,
-                               const bale_codec_opts *opts, bale__buf *payload,
-                               bale__pipeline_result *result) {
+                               const bale_codec_opts *opts, const bale_symtab *tab,
+                               bale__buf *payload, bale__pipeline_result *result) {
     if (opts->encoding != BALE_ENC_AUTO && opts->backend != BALE_BACKEND_AUTO)
-        return bale__pipeline_encode_fixed(in, opts->encoding, opts->backend,
-                                           opts->level, payload, result);
+        return bale__pipeline_encode_fixed_tab(in, opts->encoding, opts->backend,
+                                               opts->level, tab, payload, result);
     if (opts->encoding == BALE_ENC_AUTO && opts->backend == BALE_BACKEND_AUTO)
-        return bale__policy_encode(in, opts->level, payload, result);
+        return bale__policy_encode(in, opts->level, tab, payload, result);
     /* One half fixed: try the other half's candidates, keep the smallest. */
     static const bale_backend backends[] = {BALE_BACKEND_NONE, BALE_BACKEND_LZ4,
                                             BALE_BACKEND_ZSTD};
@@ -66,7 +84,8 @@ bale_err bale__pipeline_encode(const bale_values *in,
         bale_encoding e = opts->encoding == BALE_ENC_AUTO ? encodings[i] : opts->encoding;
         bale_backend b = opts->backend == BALE_BACKEND_AUTO ? backends[i] : opts->backend;
         trial.size = 0;
-        bale_err e2 = bale__pipeline_encode_fixed(in, e, b, opts->level, &trial, &r);
+        bale_err e2 = bale__pipeline_encode_fixed_tab(in, e, b, opts->level, tab,
+                                                      &trial, &r);
         if (e2 == BALE_UNSUPPORTED) continue;
         if (e2 != BALE_OK) {
             err = e2;

@@ -71,13 +71,14 @@ static uint64_t plain_size(const bale_values *in) {
     return size;
 }
 
-/* Encodes with (enc, backend); keeps it in `best` if smaller. */
+/* Encodes with (enc, backend), against `tab` when the encoding can use it;
+ * keeps it in `best` if smaller. */
 static bale_err try_pipeline(const bale_values *in, bale_encoding enc,
-                             bale_backend backend, int level, bale__buf *best,
-                             bale__pipeline_result *best_result, int *have) {
+                             bale_backend backend, int level, const bale_symtab *tab,
+                             bale__buf *best, bale__pipeline_result *best_result, int *have) {
     bale__buf trial = {0};
     bale__pipeline_result r;
-    bale_err err = bale__pipeline_encode_fixed(in, enc, backend, level, &trial, &r);
+    bale_err err = bale__pipeline_encode_fixed_tab(in, enc, backend, level, tab, &trial, &r);
     if (err == BALE_UNSUPPORTED) return BALE_OK; /* move on */
     if (err != BALE_OK) {
         bale__buf_free(&trial);
@@ -94,31 +95,49 @@ static bale_err try_pipeline(const bale_values *in, bale_encoding enc,
     return BALE_OK;
 }
 
-bale_err bale__policy_varwidth(const bale_values *in, int level,
-                               bale__buf *payload,
-                               bale__pipeline_result *result) {
-    if (in->count == 0)
-        return bale__pipeline_encode_fixed(in, BALE_ENC_PLAIN, BALE_BACKEND_NONE, 0,
-                                           payload, result);
+typedef enum str_choice { STR_PLAIN, STR_DICT, STR_LONG, STR_FSST } str_choice;
+
+/* The family of encoding the policy picks for `in` (before trying it). */
+static str_choice choose(const bale_values *in) {
+    if (in->count == 0) return STR_PLAIN;
     uint64_t sampled, limit = (in->count < STR_POLICY_SAMPLE ? in->count : STR_POLICY_SAMPLE) /
                                 STR_DICT_MAX_DISTINCT_SHARE;
     uint64_t distinct = sample_distinct(in, limit, &sampled);
+    if (distinct * STR_DICT_MAX_DISTINCT_SHARE <= sampled) return STR_DICT;
+    if (in->data_size >= (uint64_t)STR_LONG_VALUE * in->count) return STR_LONG;
+    return STR_FSST;
+}
+
+int bale__policy_str_wants_table(const bale_values *in) {
+    return bale__is_var(in->dtype) && choose(in) == STR_FSST;
+}
+
+bale_err bale__policy_varwidth(const bale_values *in, int level,
+                               const bale_symtab *tab, bale__buf *payload,
+                               bale__pipeline_result *result) {
+    str_choice c = choose(in);
+    if (c == STR_PLAIN)
+        return bale__pipeline_encode_fixed(in, BALE_ENC_PLAIN, BALE_BACKEND_NONE, 0,
+                                           payload, result);
     bale__buf best = {0};
     bale__pipeline_result best_result = {0};
     int have = 0;
     bale_err err;
-    if (distinct * STR_DICT_MAX_DISTINCT_SHARE <= sampled) {
+    if (c == STR_DICT) {
         err = try_pipeline(in, BALE_ENC_DICT, BALE_BACKEND_ZSTD,
-                           level ? level : STR_DICT_ZSTD_LEVEL, &best, &best_result, &have);
-    } else if (in->data_size >= (uint64_t)STR_LONG_VALUE * in->count) {
+                           level ? level : STR_DICT_ZSTD_LEVEL, NULL, &best, &best_result, &have);
+    } else if (c == STR_LONG) {
         err = try_pipeline(in, BALE_ENC_PLAIN, BALE_BACKEND_ZSTD,
-                           level ? level : STR_LONG_ZSTD_LEVEL, &best, &best_result, &have);
+                           level ? level : STR_LONG_ZSTD_LEVEL, NULL, &best, &best_result, &have);
     } else {
-        err = try_pipeline(in, BALE_ENC_FSST, BALE_BACKEND_NONE, 0, &best, &best_result, &have);
+        /* With the container's shared table when it has one. */
+        err = try_pipeline(in, BALE_ENC_FSST, BALE_BACKEND_NONE, 0, tab, &best, &best_result,
+                           &have);
     }
     /* The fallback: values as they are, built only when smaller. */
     if (err == BALE_OK && (!have || plain_size(in) < best.size))
-        err = try_pipeline(in, BALE_ENC_PLAIN, BALE_BACKEND_NONE, 0, &best, &best_result, &have);
+        err = try_pipeline(in, BALE_ENC_PLAIN, BALE_BACKEND_NONE, 0, NULL, &best, &best_result,
+                           &have);
     if (err == BALE_OK && !have) err = BALE_UNSUPPORTED;
     if (err == BALE_OK) err = bale__buf_append(payload, best.data, best.size);
     if (err == BALE_OK) *result = best_result;

@@ -19,6 +19,9 @@
 #define BALE_FSST_FRONT 1u /* front coding within each block */
 #define BALE_FSST_HUFF 2u  /* codes entropy-coded with a canonical Huffman code */
 #define BALE_FSST_ALL_FLAGS 3u
+/* Stage flag: the symbols and Huffman code are a shared table's (a u64
+ * table id follows the shift byte instead of the table). */
+#define BALE_FSST_SHARED 4u
 /* Let the encoder pick the flags from the data (what the table entry does). */
 #define BALE_FSST_AUTO 0x100u
 

@@ -224,6 +224,8 @@ static void body_free(dict_body *b) {
     bale__buf_free(&b->tko);
     bale__buf_free(&b->tvo);
     bale__free(b->slots);
+    bale_symtab_decref(b->tabs[0]);
+    bale_symtab_decref(b->tabs[1]);
     bale__free(b);
 }
 
@@ -258,6 +260,8 @@ static dict_body *body_clone(const dict_body *s) {
     if (b == NULL) return NULL;
     *b = *s;
     atomic_init(&b->refs, 1);
+    bale_symtab_incref(b->tabs[0]);
+    bale_symtab_incref(b->tabs[1]);
     b->blocks = NULL;
     b->nblocks = b->cap_blocks = 0;
     memset(&b->tk, 0, sizeof b->tk);
@@ -452,13 +456,18 @@ static void tail_reset(dict_body *b) {
     memset(b->tail_dead, 0, sizeof b->tail_dead);
 }
 
-/* Encodes a column with the dict's options; an encoding that cannot hold
- * the column's dtype (say "fsst" for int values) falls back to auto. */
-static bale_err encode_col(const dict_body *b, const bale_values *v, bale_chunk **out) {
+/* Encodes column `which` (0 keys, 1 values) with the dict's options and
+ * its shared table; an encoding that cannot hold the column's dtype (say
+ * "fsst" for int values) falls back to auto. */
+static bale_codec_opts col_opts(const dict_body *b, const bale_values *v) {
     bale_codec_opts o = b->opts;
     if (o.encoding != BALE_ENC_AUTO && !bale_encoding_supports(o.encoding, v->dtype))
         o.encoding = BALE_ENC_AUTO;
-    return bale_chunk_encode(v, &o, out);
+    return o;
+}
+static bale_err encode_col(dict_body *b, int which, const bale_values *v, bale_chunk **out) {
+    bale_codec_opts o = col_opts(b, v);
+    return bale_chunk_encode_shared(v, &o, &b->tabs[which], out);
 }
 
 /* Seals the (full) tail into a block.  On failure nothing changes. */
@@ -472,9 +481,9 @@ static bale_err seal_tail(dict_body *b) {
         if (bl.dead == NULL) goto fail;
         memcpy(bl.dead, b->tail_dead, DICT_BITS_WORDS * 8);
     }
-    err = encode_col(b, &kv, &bl.keys);
+    err = encode_col(b, 0, &kv, &bl.keys);
     if (err != BALE_OK) goto fail;
-    err = encode_col(b, &vv, &bl.vals);
+    err = encode_col(b, 1, &vv, &bl.vals);
     if (err != BALE_OK) goto fail;
     b->blocks[b->nblocks++] = bl;
     tail_reset(b);
@@ -550,7 +559,7 @@ static bale_err body_append(dict_body *b, const bale_scalar *key, const bale_sca
 
 /* Encodes a block's values with its patches applied, and (when extra is not
  * NULL) value `extra` at index extra_i.  On failure nothing changes. */
-static bale_err block_merge(const dict_body *b, const dict_block *bl, uint64_t extra_i,
+static bale_err block_merge(dict_body *b, const dict_block *bl, uint64_t extra_i,
                             const bale_scalar *extra, bale_chunk **out) {
     bale_values v;
     BALE_FORWARD_IF_ERROR(bale_chunk_decode(bl->vals, &v));
@@ -605,7 +614,7 @@ static bale_err block_merge(const dict_body *b, const dict_block *bl, uint64_t e
         nv.offsets = noffs;
         nv.data_size = size;
     }
-    err = encode_col(b, &nv, out);
+    err = encode_col(b, 1, &nv, out);
 done:
     bale__free(which);
     bale__free(ndata);
@@ -965,6 +974,8 @@ uint64_t bale_dict_nbytes(const bale_dict *d) {
         n += v->data_size + (v->offsets ? (v->count + 1) * 8 : 0);
     }
     n += sizeof *b + b->cap_blocks * sizeof(dict_block);
+    for (int w = 0; w < 2; w++)
+        if (b->tabs[w]) n += bale_symtab_nbytes(b->tabs[w]);
     for (uint64_t i = 0; i < b->nblocks; i++) {
         n += bale_chunk_nbytes(b->blocks[i].keys) + bale_chunk_nbytes(b->blocks[i].vals);
         if (b->blocks[i].dead) n += DICT_BITS_WORDS * 8;
@@ -1102,15 +1113,18 @@ done:
 }
 
 /* ---- serialization -----------------------------------------------------------
- * Form (little-endian):
- *   u32 magic "BALd", u8 version 1, u8 key dtype, u8 value dtype, u8 0,
+ * Form (little-endian), version 2:
+ *   u32 magic "BALd", u8 version 2, u8 key dtype, u8 value dtype, u8 0,
  *   u32 entries per block, u32 0, u64 blocks, u64 live entries,
+ *   u64 tables, then per table: u64 size, the shared table's bytes,
  *   then per block: u32 count, u32 flags (1: has deletion bits),
- *   u64 keys size, keys chunk, u64 values size, values chunk,
- *   [DICT_BITS_WORDS u64 deletion bits if flagged].
+ *   keys chunk, values chunk, [DICT_BITS_WORDS u64 deletion bits if flagged],
+ *   where a chunk is: u64 table (1 + index of the shared table it uses,
+ *   0 = none), u64 size, the chunk's bytes.
+ * Version 1 (still read) has no tables and no table field.
  * Every block but the last holds exactly BALE_DICT_BLOCK entries. */
 #define DICT_MAGIC 0x646c4142u /* "BALd" */
-#define DICT_FORM_VERSION 1
+#define DICT_FORM_VERSION 2
 #define DICT_FORM_HEADER 32
 
 typedef struct writer {
@@ -1125,70 +1139,98 @@ static void w_put(writer *w, const void *src, size_t n) {
 static void w_u32(writer *w, uint32_t v) { w_put(w, &v, 4); }
 static void w_u64(writer *w, uint64_t v) { w_put(w, &v, 8); }
 
-static void w_block(writer *w, const bale_chunk *k, const bale_chunk *v, const uint64_t *dead,
-                    uint32_t count) {
-    size_t ks, vs;
-    const void *kb = bale_chunk_bytes(k, &ks);
-    const void *vb = bale_chunk_bytes(v, &vs);
-    w_u32(w, count);
-    w_u32(w, dead ? 1u : 0u);
-    w_u64(w, ks);
-    w_put(w, kb, ks);
-    w_u64(w, vs);
-    w_put(w, vb, vs);
-    if (dead) w_put(w, dead, DICT_BITS_WORDS * 8);
+/* 1 + index of `t` in tabs[0..n), or 0 when t is NULL; adds it if new. */
+static uint64_t tab_index(const bale_symtab **tabs, uint64_t *n, const bale_symtab *t) {
+    if (t == NULL) return 0;
+    for (uint64_t i = 0; i < *n; i++)
+        if (tabs[i] == t) return i + 1;
+    tabs[(*n)++] = t;
+    return *n;
+}
+
+static void w_chunk(writer *w, const bale_chunk *c, const bale_symtab **tabs, uint64_t ntabs) {
+    size_t size;
+    const void *bytes = bale_chunk_bytes(c, &size);
+    uint64_t n = ntabs;
+    w_u64(w, tab_index(tabs, &n, bale_chunk_symtab(c)));
+    w_u64(w, size);
+    w_put(w, bytes, size);
 }
 
 bale_err bale_dict_serialize(bale_dict *d, void *buf, size_t cap, size_t *needed) {
     BALE_RETURN_IF(d == NULL || needed == NULL, BALE_INVALID);
     dict_body *b = d->b;
-    bale_chunk *tk = NULL, *tv = NULL;
-    if (b->tail_n) {
-        bale_values kv = tail_values(b, 0), vv = tail_values(b, 1);
-        BALE_FORWARD_IF_ERROR(encode_col(b, &kv, &tk));
-        bale_err err = encode_col(b, &vv, &tv);
-        if (err != BALE_OK) {
-            bale_chunk_decref(tk);
-            return err;
+    /* Every block's chunks (patched values merged, the tail encoded), then
+     * the tables they use. */
+    uint64_t n = b->nblocks + (b->tail_n ? 1 : 0);
+    bale_chunk **cs = bale__calloc((size_t)(2 * n + 1), sizeof *cs);
+    const bale_symtab **tabs = bale__calloc((size_t)(2 * n + 1), sizeof *tabs);
+    bale_err err = BALE_NOMEM;
+    if (cs == NULL || tabs == NULL) goto done;
+    for (uint64_t i = 0; i < b->nblocks; i++) {
+        const dict_block *bl = &b->blocks[i];
+        cs[2 * i] = bale_chunk_incref(bl->keys);
+        if (bl->patch != NULL && bl->patch->n) {
+            if ((err = block_merge(b, bl, 0, NULL, &cs[2 * i + 1])) != BALE_OK) goto done;
+        } else {
+            cs[2 * i + 1] = bale_chunk_incref(bl->vals);
         }
     }
+    if (b->tail_n) {
+        /* Encoded with the current tables, which must not change here (a
+         * caller sizes the form, then writes it: both passes must agree). */
+        bale_values kv = tail_values(b, 0), vv = tail_values(b, 1);
+        for (int w = 0; w < 2; w++) {
+            const bale_values *v = w ? &vv : &kv;
+            bale_codec_opts o = col_opts(b, v);
+            err = bale_chunk_encode_with(v, &o, b->tabs[w], &cs[2 * (n - 1) + (uint64_t)w]);
+            if (err != BALE_OK) goto done;
+        }
+    }
+    uint64_t ntabs = 0;
+    for (uint64_t i = 0; i < 2 * n; i++) (void)tab_index(tabs, &ntabs, bale_chunk_symtab(cs[i]));
     writer w = {buf, cap, 0};
     w_u32(&w, DICT_MAGIC);
     uint8_t hdr[4] = {DICT_FORM_VERSION, (uint8_t)b->kt, (uint8_t)b->vt, 0};
     w_put(&w, hdr, 4);
     w_u32(&w, BALE_DICT_BLOCK);
     w_u32(&w, 0);
-    w_u64(&w, b->nblocks + (b->tail_n ? 1 : 0));
+    w_u64(&w, n);
     w_u64(&w, b->live);
-    for (uint64_t i = 0; i < b->nblocks; i++) {
-        const dict_block *bl = &b->blocks[i];
-        bale_chunk *vals = bl->vals, *merged = NULL;
-        if (bl->patch != NULL && bl->patch->n) {
-            bale_err err = block_merge(b, bl, 0, NULL, &merged);
-            if (err != BALE_OK) {
-                bale_chunk_decref(tk);
-                bale_chunk_decref(tv);
-                return err;
-            }
-            vals = merged;
-        }
-        w_block(&w, bl->keys, vals, bl->dead, BALE_DICT_BLOCK);
-        bale_chunk_decref(merged);
+    w_u64(&w, ntabs);
+    for (uint64_t t = 0; t < ntabs; t++) {
+        size_t size;
+        const void *bytes = bale_symtab_bytes(tabs[t], &size);
+        w_u64(&w, size);
+        w_put(&w, bytes, size);
     }
-    if (b->tail_n) w_block(&w, tk, tv, b->tail_ndead ? b->tail_dead : NULL, b->tail_n);
-    bale_chunk_decref(tk);
-    bale_chunk_decref(tv);
+    for (uint64_t i = 0; i < n; i++) {
+        int tail = i == b->nblocks;
+        const uint64_t *dead = tail ? (b->tail_ndead ? b->tail_dead : NULL) : b->blocks[i].dead;
+        w_u32(&w, tail ? b->tail_n : BALE_DICT_BLOCK);
+        w_u32(&w, dead ? 1u : 0u);
+        w_chunk(&w, cs[2 * i], tabs, ntabs);
+        w_chunk(&w, cs[2 * i + 1], tabs, ntabs);
+        if (dead) w_put(&w, dead, DICT_BITS_WORDS * 8);
+    }
     *needed = w.n;
-    return buf != NULL && w.n > cap ? BALE_RANGE : BALE_OK;
+    err = buf != NULL && w.n > cap ? BALE_RANGE : BALE_OK;
+done:
+    for (uint64_t i = 0; cs != NULL && i < 2 * n; i++) bale_chunk_decref(cs[i]);
+    bale__free(cs);
+    bale__free(tabs);
+    return err;
 }
 
-static bale_err read_chunk(bale__reader *r, bale_dtype want, uint32_t count, bale_chunk **out) {
+static bale_err read_chunk(bale__reader *r, int version, bale_symtab *const *tabs, uint64_t ntabs,
+                           bale_dtype want, uint32_t count, bale_chunk **out) {
+    uint64_t t = version >= 2 ? bale__reader_u64(r) : 0;
     uint64_t size = bale__reader_u64(r);
-    BALE_RETURN_IF(r->bad || size > bale__reader_left(r), BALE_CORRUPT);
+    BALE_RETURN_IF(r->bad || t > ntabs || size > bale__reader_left(r), BALE_CORRUPT);
     const uint8_t *p = bale__reader_take(r, (size_t)size);
     BALE_RETURN_IF(p == NULL, BALE_CORRUPT);
     bale_chunk *c;
-    BALE_FORWARD_IF_ERROR(bale_chunk_from_bytes(p, (size_t)size, &c));
+    BALE_FORWARD_IF_ERROR(bale_chunk_from_bytes_with(p, (size_t)size, t ? tabs[t - 1] : NULL, &c));
     if (bale_chunk_dtype(c) != want || bale_chunk_count(c) != count) {
         bale_chunk_decref(c);
         return BALE_CORRUPT;
@@ -1216,10 +1258,26 @@ bale_err bale_dict_deserialize(const void *bytes, size_t size, bale_dict **out) 
     BALE_RETURN_IF(block != BALE_DICT_BLOCK || !key_dtype_ok(kt) || !dtype_ok(vt), BALE_CORRUPT);
     /* Each block takes at least 24 bytes of framing plus two chunk headers. */
     BALE_RETURN_IF(nblocks > bale__reader_left(&r) / 24, BALE_CORRUPT);
-    bale_dict *d;
-    BALE_FORWARD_IF_ERROR(bale_dict_create(kt, vt, NULL, &d));
-    dict_body *b = d->b;
+    /* Shared tables (version 2): each at least a 28-byte header. */
+    uint64_t ntabs = version >= 2 ? bale__reader_u64(&r) : 0;
+    BALE_RETURN_IF(r.bad || ntabs > bale__reader_left(&r) / 28, BALE_CORRUPT);
+    bale_symtab **tabs = bale__calloc((size_t)ntabs + 1, sizeof *tabs);
+    BALE_RETURN_IF(tabs == NULL, BALE_NOMEM);
+    bale_dict *d = NULL;
     bale_err err = BALE_OK;
+    for (uint64_t t = 0; t < ntabs && err == BALE_OK; t++) {
+        uint64_t tsize = bale__reader_u64(&r);
+        const uint8_t *tp = r.bad || tsize > bale__reader_left(&r) ? NULL
+                                                                   : bale__reader_take(&r, (size_t)tsize);
+        err = tp == NULL ? BALE_CORRUPT : bale_symtab_from_bytes(tp, (size_t)tsize, &tabs[t]);
+    }
+    if (err == BALE_OK) err = bale_dict_create(kt, vt, NULL, &d);
+    if (err != BALE_OK) {
+        for (uint64_t t = 0; t < ntabs; t++) bale_symtab_decref(tabs[t]);
+        bale__free(tabs);
+        return err;
+    }
+    dict_body *b = d->b;
     bale_values kv = {0}, vv = {0};
     for (uint64_t i = 0; i < nblocks; i++) {
         uint32_t count = bale__reader_u32(&r);
@@ -1231,8 +1289,8 @@ bale_err bale_dict_deserialize(const void *bytes, size_t size, bale_dict **out) 
             goto fail;
         }
         dict_block bl = {NULL, NULL, NULL, NULL, 0};
-        err = read_chunk(&r, kt, count, &bl.keys);
-        if (err == BALE_OK) err = read_chunk(&r, vt, count, &bl.vals);
+        err = read_chunk(&r, version, tabs, ntabs, kt, count, &bl.keys);
+        if (err == BALE_OK) err = read_chunk(&r, version, tabs, ntabs, vt, count, &bl.vals);
         if (err == BALE_OK && flags) {
             const uint8_t *p = bale__reader_take(&r, DICT_BITS_WORDS * 8);
             bl.dead = p ? bale__malloc(DICT_BITS_WORDS * 8) : NULL;
@@ -1310,9 +1368,19 @@ bale_err bale_dict_deserialize(const void *bytes, size_t size, bale_dict **out) 
         if (err == BALE_NOTFOUND) err = BALE_CORRUPT;
         if (err != BALE_OK) goto fail;
     }
+    /* New chunks go on with the tables the last block uses. */
+    if (b->nblocks) {
+        const dict_block *lb = &b->blocks[b->nblocks - 1];
+        b->tabs[0] = bale_symtab_incref((bale_symtab *)bale_chunk_symtab(lb->keys));
+        b->tabs[1] = bale_symtab_incref((bale_symtab *)bale_chunk_symtab(lb->vals));
+    }
+    for (uint64_t t = 0; t < ntabs; t++) bale_symtab_decref(tabs[t]);
+    bale__free(tabs);
     *out = d;
     return BALE_OK;
 fail:
+    for (uint64_t t = 0; t < ntabs; t++) bale_symtab_decref(tabs[t]);
+    bale__free(tabs);
     bale_values_free(&kv);
     bale_values_free(&vv);
     bale_dict_free(d);

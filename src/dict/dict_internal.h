@@ -77,6 +77,9 @@ typedef struct dict_body {
     _Atomic int64_t refs; /* handles sharing this body */
     bale_dtype kt, vt;
     bale_codec_opts opts;
+    /* Shared string tables new key / value chunks are encoded against
+     * (owned references, NULL until trained; see bale_chunk_encode_shared). */
+    bale_symtab *tabs[2];
     dict_block *blocks;
     uint64_t nblocks, cap_blocks;
     /* tail: fixed-width columns hold tail_n * width bytes; var-width ones

@@ -67,6 +67,11 @@ struct bale_list {
     uint64_t hint;         /* last segment found */
     uint64_t recent[BALE__LIST_RECENT]; /* 1 + segments of recent uncached reads */
     unsigned recent_at;
+    /* The shared string table this list's new chunks are encoded against
+     * (owned reference; NULL until a str/bytes/object chunk that FSST suits
+     * is sealed).  Chunks hold their own references, so a retrained table
+     * replaces this one without touching them; copies and slices share it. */
+    bale_symtab *symtab;
 };
 
 /* ---- values helpers ------------------------------------------------------ */
@@ -263,7 +268,7 @@ static bale_list_block *block_copy(const bale_list_block *b) {
 }
 
 /* Encodes src[from, to) into a new chunk. */
-static bale_err encode_range(const bale_list *l, const bale_values *src, uint64_t from,
+static bale_err encode_range(bale_list *l, const bale_values *src, uint64_t from,
                              uint64_t to, bale_chunk **out) {
     bale_values view = {l->dtype, to - from, NULL, NULL, 0};
     uint64_t *offs = NULL;
@@ -283,7 +288,7 @@ static bale_err encode_range(const bale_list *l, const bale_values *src, uint64_
         view.data = (uint8_t *)src->data + base;
         view.data_size = src->offsets[to] - base;
     }
-    bale_err err = bale_chunk_encode(&view, &l->opts, out);
+    bale_err err = bale_chunk_encode_shared(&view, &l->opts, &l->symtab, out);
     bale__free(offs);
     return err;
 }
@@ -459,6 +464,7 @@ static void list_clear_segs(bale_list *l) {
 void bale_list_free(bale_list *l) {
     if (l == NULL) return;
     list_clear_segs(l);
+    bale_symtab_decref(l->symtab);
     bale__free(l);
 }
 
@@ -865,6 +871,7 @@ bale_err bale_list_copy(bale_list *l, bale_list **out) {
     BALE_RETURN_IF(out == NULL, BALE_INVALID);
     bale_list *c;
     BALE_FORWARD_IF_ERROR(bale_list_create(l->dtype, &l->opts, &c));
+    c->symtab = bale_symtab_incref(l->symtab);
     bale_err err = table_reserve(c, l->nseg);
     if (err != BALE_OK) {
         bale_list_free(c);
@@ -926,6 +933,7 @@ bale_err bale_list_slice(bale_list *l, uint64_t start, uint64_t stop, bale_list 
     BALE_RETURN_IF(start > stop || stop > l->len, BALE_RANGE);
     bale_list *c;
     BALE_FORWARD_IF_ERROR(bale_list_create(l->dtype, &l->opts, &c));
+    c->symtab = bale_symtab_incref(l->symtab);
     bale_err err = bale_list_extend_list(c, l, start, stop);
     if (err != BALE_OK) {
         bale_list_free(c);
@@ -1080,6 +1088,10 @@ bale_err bale_list_find(bale_list *l, const bale_values *one, uint64_t start, ui
 
 uint64_t bale_list_nbytes(const bale_list *l) {
     uint64_t n = sizeof *l + l->cap * sizeof(seg);
+    /* The current shared table, split among the lists that share it is not
+     * known here: counted whole (it is ~20 KB); tables that only older
+     * chunks still use are not counted. */
+    if (l->symtab) n += bale_symtab_nbytes(l->symtab);
     for (uint64_t k = 0; k < l->nseg; k++) {
         const seg *s = &l->segs[k];
         if (s->chunk) {

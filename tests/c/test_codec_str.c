@@ -502,7 +502,153 @@ static void test_real_data(void) {
     ss_free(&all);
 }
 
-BALE_TEST_MAIN(BALE_TEST(test_roundtrip_matrix), BALE_TEST(test_huge_value),
+/* Values [i, j) of `v` as their own bale_values (offsets copied; caller
+ * frees .offsets). */
+static bale_values sub_values(const bale_values *v, uint64_t i, uint64_t j) {
+    bale_values part = {v->dtype, j - i, (uint8_t *)v->data + v->offsets[i], NULL, 0};
+    uint64_t *offs = malloc((j - i + 1) * sizeof *offs);
+    for (uint64_t k = i; k <= j; k++) offs[k - i] = v->offsets[k] - v->offsets[i];
+    part.offsets = offs;
+    part.data_size = offs[j - i];
+    return part;
+}
+
+static void assert_every_get(const bale_chunk *c, const bale_values *want) {
+    for (uint64_t i = 0; i < want->count; i++) {
+        bale_values one;
+        ASSERT_OK(bale_chunk_get(c, i, &one));
+        uint64_t n = want->offsets[i + 1] - want->offsets[i];
+        ASSERT_U64_EQ(one.data_size, n);
+        ASSERT_TRUE(memcmp(one.data, (const uint8_t *)want->data + want->offsets[i], (size_t)n) == 0);
+        bale_values_free(&one);
+    }
+}
+
+/* Shared tables: chunks encoded against one decode and get with it, need
+ * it to load, reject another, and survive corrupt table bytes. */
+static void test_shared_table(void) {
+    strset s, other;
+    make_dataset(DS_SORTED, BALE_DTYPE_STR, &s);
+    make_dataset(DS_PREFIXES, BALE_DTYPE_STR, &other);
+    bale_symtab *tab, *tab2;
+    ASSERT_OK(bale_symtab_train(&s.v, &tab));
+    ASSERT_OK(bale_symtab_train(&other.v, &tab2));
+    ASSERT_TRUE(bale_symtab_id(tab) != bale_symtab_id(tab2));
+    bale_codec_opts autoo = bale_codec_opts_auto();
+    bale_chunk *c, *self;
+    ASSERT_OK(bale_chunk_encode_with(&s.v, &autoo, tab, &c));
+    ASSERT_OK(bale_chunk_encode(&s.v, &autoo, &self));
+    ASSERT_TRUE(bale_chunk_symtab(c) == tab);
+    ASSERT_TRUE(bale_chunk_symtab(self) == NULL);
+    /* Without its own table the chunk is smaller. */
+    ASSERT_TRUE(bale_chunk_encoded_size(c) < bale_chunk_encoded_size(self));
+    bale_values out;
+    ASSERT_OK(bale_chunk_decode(c, &out));
+    tu_assert_same(&s.v, &out);
+    bale_values_free(&out);
+    assert_every_get(c, &s.v);
+
+    /* Loading: the table is required and checked by id. */
+    size_t n, tn;
+    const void *bytes = bale_chunk_bytes(c, &n);
+    ASSERT_ERR(bale_chunk_validate(bytes, n), BALE_CORRUPT);
+    ASSERT_ERR(bale_chunk_validate_with(bytes, n, tab2), BALE_CORRUPT);
+    ASSERT_OK(bale_chunk_validate_with(bytes, n, tab));
+    /* A self-contained chunk loads with or without a table. */
+    size_t sn;
+    const void *sbytes = bale_chunk_bytes(self, &sn);
+    bale_chunk *sl;
+    ASSERT_OK(bale_chunk_from_bytes_with(sbytes, sn, tab2, &sl));
+    ASSERT_TRUE(bale_chunk_symtab(sl) == NULL);
+    bale_chunk_decref(sl);
+    const void *tb = bale_symtab_bytes(tab, &tn);
+    bale_symtab *back;
+    ASSERT_OK(bale_symtab_from_bytes(tb, tn, &back));
+    ASSERT_U64_EQ(bale_symtab_id(back), bale_symtab_id(tab));
+    bale_chunk *loaded;
+    ASSERT_OK(bale_chunk_from_bytes_with(bytes, n, back, &loaded));
+    bale_symtab_decref(back); /* the chunk holds its own reference */
+    ASSERT_OK(bale_chunk_decode(loaded, &out));
+    tu_assert_same(&s.v, &out);
+    bale_values_free(&out);
+    assert_every_get(loaded, &s.v);
+    bale_chunk_decref(loaded);
+
+    /* Corrupt table bytes: every truncation and a flip of each bit of the
+     * first 64 bytes and of sampled later ones fail cleanly, or load a table
+     * the chunk then rejects or decodes (never a crash). */
+    uint8_t *q = malloc(tn);
+    for (size_t k = 0; k < tn; k++) {
+        memcpy(q, tb, k);
+        ASSERT_TRUE(bale_symtab_from_bytes(q, k, &back) != BALE_OK);
+    }
+    for (size_t k = 0; k < tn; k += k < 64 ? 1 : 7) {
+        for (int bit = 0; bit < 8; bit++) {
+            memcpy(q, tb, tn);
+            q[k] ^= (uint8_t)(1u << bit);
+            if (bale_symtab_from_bytes(q, tn, &back) == BALE_OK) {
+                (void)bale_chunk_validate_with(bytes, n, back);
+                bale_symtab_decref(back);
+            }
+        }
+    }
+    free(q);
+
+    /* A container's way: chunk after chunk with bale_chunk_encode_shared. */
+    bale_symtab *ct = NULL;
+    for (uint64_t i = 0; i < s.v.count; i += 250) {
+        uint64_t j = i + 250 < s.v.count ? i + 250 : s.v.count;
+        bale_values part = sub_values(&s.v, i, j);
+        bale_chunk *pc;
+        ASSERT_OK(bale_chunk_encode_shared(&part, NULL, &ct, &pc));
+        ASSERT_OK(bale_chunk_decode(pc, &out));
+        tu_assert_same(&part, &out);
+        bale_values_free(&out);
+        assert_every_get(pc, &part);
+        bale_chunk_decref(pc);
+        free(part.offsets);
+    }
+    ASSERT_TRUE(ct != NULL);
+    bale_symtab_decref(ct);
+    /* Numbers and low-cardinality strings never train a table. */
+    strset low;
+    make_dataset(DS_LOWCARD, BALE_DTYPE_STR, &low);
+    ct = NULL;
+    bale_chunk *lc;
+    ASSERT_OK(bale_chunk_encode_shared(&low.v, NULL, &ct, &lc));
+    ASSERT_TRUE(ct == NULL && bale_chunk_symtab(lc) == NULL);
+    bale_chunk_decref(lc);
+    ss_free(&low);
+
+    /* Every allocation failing in turn: training and shared encoding. */
+    BALE_TEST_FOR_EACH_FAILURE({
+        bale_symtab *t = NULL;
+        bale_chunk *pc = NULL;
+        bale_err err = bale_chunk_encode_shared(&s.v, NULL, &t, &pc);
+        ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+        if (err == BALE_OK) {
+            bale_values o2;
+            err = bale_chunk_get(pc, 3, &o2);
+            ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+            if (err == BALE_OK) bale_values_free(&o2);
+            size_t m;
+            const void *b2 = bale_chunk_bytes(pc, &m);
+            err = bale_chunk_validate_with(b2, m, t);
+            ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+        }
+        bale_chunk_decref(pc);
+        bale_symtab_decref(t);
+    });
+
+    bale_chunk_decref(c);
+    bale_chunk_decref(self);
+    bale_symtab_decref(tab);
+    bale_symtab_decref(tab2);
+    ss_free(&s);
+    ss_free(&other);
+}
+
+BALE_TEST_MAIN(BALE_TEST(test_shared_table), BALE_TEST(test_roundtrip_matrix), BALE_TEST(test_huge_value),
                BALE_TEST(test_stage_every_variant), BALE_TEST(test_dict_too_many),
                BALE_TEST(test_every_allocation_failure), BALE_TEST(test_corrupt_stage),
                BALE_TEST(test_policy_choices), BALE_TEST(test_real_data))
