@@ -319,11 +319,15 @@ PyObject *bale_conv_to_py(const bale_values *v, uint64_t i) {
     case BALE_DTYPE_STR: return PyUnicode_DecodeUTF8(p, n, "surrogatepass");
     case BALE_DTYPE_BYTES: return PyBytes_FromStringAndSize(p, n);
     case BALE_DTYPE_OBJECT: {
-        if (pickle_ready() < 0) return NULL;
-        /* a copy: unpickling runs arbitrary code, which may change the
-         * container whose memory `p` points into */
+        /* a copy first: unpickling (and the first import of pickle) runs
+         * arbitrary code, which may change the container whose memory `p`
+         * points into */
         PyObject *bytes = PyBytes_FromStringAndSize(p, n);
         if (bytes == NULL) return NULL;
+        if (pickle_ready() < 0) {
+            Py_DECREF(bytes);
+            return NULL;
+        }
         PyObject *r = PyObject_CallOneArg(pickle_loads, bytes);
         Py_DECREF(bytes);
         return r;

@@ -191,6 +191,216 @@ static PyObject *L_item(ListObject *s, uint64_t i) {
     return r;
 }
 
+/* ---- fast reader: iteration and tolist --------------------------------------- */
+
+/* A reader is a cursor specialised for producing Python objects quickly: it
+ * holds one decoded block with direct pointers into it (for str, whether the
+ * block is all ASCII, checked once per block), and a small direct-mapped cache
+ * of the int/str objects it made recently, so that a repeated value (a run in
+ * sorted data, or a column with few distinct values) is handed out again
+ * instead of allocated (ints and strs are immutable: sharing them is
+ * invisible except to `is`, as with CPython's own small-int cache).  The
+ * cache switches itself off for a while on blocks where it rarely hits.
+ *
+ * Making an int, float, str or bytes never runs Python code (those types are
+ * not GC-tracked, so allocating them cannot trigger a collection), so the
+ * pointers into the block stay valid while an element is made.  Object
+ * values are copied out of the block before unpickling runs any code. */
+#define RC_BITS 12
+#define RC_SLOTS ((size_t)1 << RC_BITS)
+#define RC_MIN_LEN 16384 /* lists shorter than this are read without a cache */
+#define RC_STR_MAX 64    /* longer strs are not cached (bounds held memory) */
+#define RC_COOL_BLOCKS 8 /* blocks read without the cache after a poor one, */
+#define RC_COOL_MAX 128  /* doubling while the blocks it tries stay poor */
+
+typedef struct rc_slot {
+    PyObject *obj; /* strong reference or NULL */
+    uint64_t key;  /* int: the value; str: a hash of the bytes (checked) */
+} rc_slot;
+
+typedef struct reader {
+    bale_list_block *blk;
+    const bale_values *v;
+    uint64_t first, count, version, gen;
+    bale_dtype dtype;
+    int ascii; /* str block: every byte < 0x80 */
+    const char *data;
+    const uint64_t *offs;
+    /* value cache */
+    int cache_on, cool, cool_len;
+    bale_dtype cache_dtype;
+    uint64_t misses; /* since the block was fetched */
+    rc_slot *slots;  /* RC_SLOTS, or NULL */
+} reader;
+
+static void rd_cache_clear(reader *r) {
+    if (r->slots == NULL) return;
+    for (size_t k = 0; k < RC_SLOTS; k++) Py_CLEAR(r->slots[k].obj);
+}
+
+static void rd_done(reader *r) {
+    bale_list_block_release(r->blk);
+    r->blk = NULL;
+    r->count = 0;
+    rd_cache_clear(r);
+    PyMem_Free(r->slots);
+    r->slots = NULL;
+    r->cache_on = 0;
+}
+
+static int all_ascii(const char *p, uint64_t n) {
+    uint64_t acc = 0, i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        acc |= w;
+    }
+    for (; i < n; i++) acc |= (unsigned char)p[i];
+    return (acc & 0x8080808080808080ULL) == 0;
+}
+
+/* Fetches the block holding element i (i < len).  0, or -1 with an exception. */
+static int rd_fetch(ListObject *s, reader *r, uint64_t i) {
+    /* the cache pays only if it hits often: rest it after a poor block */
+    if (r->cache_on && r->count >= 256) {
+        if (r->misses * 8 > r->count * 7) {
+            r->cool_len = r->cool_len ? (r->cool_len < RC_COOL_MAX ? 2 * r->cool_len : RC_COOL_MAX)
+                                      : RC_COOL_BLOCKS;
+            r->cool = r->cool_len;
+        } else {
+            r->cool_len = 0;
+        }
+    }
+    r->misses = 0;
+    bale_list_block_release(r->blk);
+    r->blk = NULL;
+    r->count = 0;
+    bale_err e = bale_list_block_at(s->list, i, 0, &r->blk, &r->first);
+    if (e != BALE_OK) {
+        bale_ext_error(e);
+        return -1;
+    }
+    const bale_values *v = bale_list_block_values(r->blk);
+    r->v = v;
+    r->count = v->count;
+    r->version = bale_list_version(s->list);
+    r->gen = s->gen;
+    r->dtype = v->dtype;
+    r->data = v->data;
+    r->offs = v->offsets;
+    r->ascii = v->dtype == BALE_DTYPE_STR && all_ascii(r->data, v->data_size);
+    r->cache_on = 0;
+    if ((v->dtype == BALE_DTYPE_INT || (v->dtype == BALE_DTYPE_STR && r->ascii)) &&
+        bale_list_len(s->list) >= RC_MIN_LEN) {
+        if (r->cool > 0) {
+            r->cool--;
+            return 0;
+        }
+        if (r->slots == NULL) {
+            r->slots = PyMem_Calloc(RC_SLOTS, sizeof(rc_slot));
+            if (r->slots == NULL) return 0; /* run without a cache */
+            r->cache_dtype = v->dtype;
+        }
+        if (r->cache_dtype != v->dtype) {
+            rd_cache_clear(r);
+            r->cache_dtype = v->dtype;
+        }
+        r->cache_on = 1;
+    }
+    return 0;
+}
+
+static inline __attribute__((always_inline)) PyObject *rd_int(reader *r, int64_t x) {
+    if (!r->cache_on) return PyLong_FromLongLong(x);
+    rc_slot *sl = &r->slots[((uint64_t)x * 0x9E3779B97F4A7C15ULL) >> (64 - RC_BITS)];
+    PyObject *o = sl->obj;
+    if (o != NULL && sl->key == (uint64_t)x) return Py_NewRef(o);
+    PyObject *n = PyLong_FromLongLong(x);
+    if (n == NULL) return NULL;
+    r->misses++;
+    sl->obj = Py_NewRef(n);
+    sl->key = (uint64_t)x;
+    Py_XDECREF(o);
+    return n;
+}
+
+static inline PyObject *ascii_new(const char *p, Py_ssize_t n) {
+    PyObject *o = PyUnicode_New(n, 127);
+    if (o != NULL && n != 0) memcpy(PyUnicode_1BYTE_DATA(o), p, (size_t)n);
+    return o;
+}
+
+/* Two words from p[0 .. n): for n <= 16 they determine the bytes exactly
+ * (with n), for longer strs they are the first and last 8 bytes. */
+static inline void str_key(const char *p, Py_ssize_t n, uint64_t *a, uint64_t *b) {
+    if (n >= 8) {
+        memcpy(a, p, 8);
+        memcpy(b, p + n - 8, 8);
+    } else if (n >= 4) {
+        uint32_t a4, b4;
+        memcpy(&a4, p, 4);
+        memcpy(&b4, p + n - 4, 4);
+        *a = a4;
+        *b = b4;
+    } else {
+        *a = n ? (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 |
+                     (uint64_t)(unsigned char)p[n - 1] << 16
+               : 0;
+        *b = 0;
+    }
+}
+
+static inline __attribute__((always_inline)) PyObject *rd_str(reader *r, uint64_t j) {
+    const char *p = r->data + r->offs[j];
+    Py_ssize_t n = (Py_ssize_t)(r->offs[j + 1] - r->offs[j]);
+    if (!r->ascii) return PyUnicode_DecodeUTF8(p, n, "surrogatepass");
+    if (!r->cache_on || n > RC_STR_MAX) return ascii_new(p, n);
+    uint64_t a, b;
+    str_key(p, n, &a, &b);
+    uint64_t h = (a * 0x9E3779B97F4A7C15ULL) ^ ((b + (uint64_t)n) * 0xC2B2AE3D27D4EB4FULL);
+    h = (h ^ (h >> 29)) * 0x94D049BB133111EBULL;
+    rc_slot *sl = &r->slots[h >> (64 - RC_BITS)];
+    PyObject *o = sl->obj;
+    if (o != NULL && sl->key == h && PyUnicode_GET_LENGTH(o) == n) {
+        uint64_t oa, ob;
+        str_key((const char *)PyUnicode_1BYTE_DATA(o), n, &oa, &ob);
+        if (oa == a && ob == b &&
+            (n <= 16 || memcmp(PyUnicode_1BYTE_DATA(o) + 8, p + 8, (size_t)n - 16) == 0))
+            return Py_NewRef(o);
+    }
+    PyObject *x = ascii_new(p, n);
+    if (x == NULL) return NULL;
+    r->misses++;
+    sl->obj = Py_NewRef(x);
+    sl->key = h;
+    Py_XDECREF(o);
+    return x;
+}
+
+/* Element j of the reader's block. */
+static inline PyObject *rd_elem(reader *r, uint64_t j) {
+    switch (r->dtype) {
+    case BALE_DTYPE_INT: return rd_int(r, ((const int64_t *)r->data)[j]);
+    case BALE_DTYPE_STR: return rd_str(r, j);
+    case BALE_DTYPE_FLOAT: return PyFloat_FromDouble(((const double *)r->data)[j]);
+    case BALE_DTYPE_BOOL: return PyBool_FromLong(((const uint8_t *)r->data)[j]);
+    case BALE_DTYPE_BYTES:
+        return PyBytes_FromStringAndSize(r->data + r->offs[j], (Py_ssize_t)(r->offs[j + 1] - r->offs[j]));
+    default: return bale_conv_to_py(r->v, j); /* copies the pickle before loading it */
+    }
+}
+
+/* Whether the reader's block holds element i of the list as it is now. */
+static inline int rd_fresh(ListObject *s, const reader *r, uint64_t i) {
+    return i - r->first < r->count && r->gen == s->gen && r->version == bale_list_version(s->list);
+}
+
+/* Element i (i < len). */
+static PyObject *rd_get(ListObject *s, reader *r, uint64_t i) {
+    if (!rd_fresh(s, r, i) && rd_fetch(s, r, i) < 0) return NULL;
+    return rd_elem(r, i - r->first);
+}
+
 /* Rebuilds the list as dtype object (values come back with their types). */
 static int L_widen(ListObject *s) {
     if (bale_list_dtype(s->list) == BALE_DTYPE_OBJECT) return 0;
@@ -1149,22 +1359,32 @@ static PyObject *L_tolist(ListObject *s, PyObject *unused) {
     int prealloc = bale_list_dtype(s->list) != BALE_DTYPE_OBJECT;
     PyObject *out = PyList_New(prealloc ? n : 0);
     if (out == NULL) return NULL;
-    cursor c = {0};
-    for (Py_ssize_t i = 0; i < (prealloc ? n : L_len(s)); i++) {
-        PyObject *x = cursor_get(s, &c, (uint64_t)i);
-        if (x == NULL) goto fail;
-        if (prealloc) {
-            PyList_SET_ITEM(out, i, x);
-        } else {
-            int r = PyList_Append(out, x);
+    reader r = {0};
+    if (prealloc) { /* making these values runs no Python code: the list stays */
+        PyObject **items = ((PyListObject *)out)->ob_item;
+        for (Py_ssize_t i = 0; i < n;) {
+            if (rd_fetch(s, &r, (uint64_t)i) < 0) goto fail;
+            Py_ssize_t end = (Py_ssize_t)(r.first + r.count);
+            if (end > n) end = n;
+            for (uint64_t j = (uint64_t)i - r.first; i < end; i++, j++) {
+                PyObject *x = rd_elem(&r, j);
+                if (x == NULL) goto fail;
+                items[i] = x;
+            }
+        }
+    } else {
+        for (Py_ssize_t i = 0; i < L_len(s); i++) {
+            PyObject *x = rd_get(s, &r, (uint64_t)i);
+            if (x == NULL) goto fail;
+            int rc = PyList_Append(out, x);
             Py_DECREF(x);
-            if (r < 0) goto fail;
+            if (rc < 0) goto fail;
         }
     }
-    cursor_done(&c);
+    rd_done(&r);
     return out;
 fail:
-    cursor_done(&c);
+    rd_done(&r);
     Py_DECREF(out);
     return NULL;
 }
@@ -1514,10 +1734,21 @@ typedef struct sum_ctx {
 static int sum_block(void *ctx, const bale_values *v) {
     sum_ctx *sc = ctx;
     if (v->dtype == BALE_DTYPE_INT) {
+        /* exact: x = hi * 2^32 + lo with hi = x >> 32 (floor), lo = the low 32
+         * bits; both sums fit 64 bits over 2^31 values, and the loop
+         * vectorises (a 128-bit add per value does not) */
         const int64_t *x = v->data;
-        bale_i128 acc = 0; /* 2^64 values of 2^63 fit: no overflow */
-        for (uint64_t i = 0; i < v->count; i++) acc += x[i];
-        sc->isum += acc;
+        for (uint64_t at = 0; at < v->count;) {
+            uint64_t m = v->count - at < ((uint64_t)1 << 31) ? v->count - at : (uint64_t)1 << 31;
+            int64_t hi = 0;
+            uint64_t lo = 0;
+            for (uint64_t i = at; i < at + m; i++) {
+                hi += x[i] >> 32;
+                lo += (uint32_t)x[i];
+            }
+            sc->isum += (bale_i128)hi * ((bale_i128)1 << 32) + (bale_i128)lo;
+            at += m;
+        }
     } else if (v->dtype == BALE_DTYPE_BOOL) {
         const uint8_t *x = v->data;
         uint64_t cnt = 0;
@@ -1591,19 +1822,39 @@ typedef struct minmax_ctx {
     double f;
 } minmax_ctx;
 
+/* Keeps the first extreme value, as builtin min/max: a value replaces the
+ * current one only if it compares strictly beyond it (so a leading NaN
+ * stays, as in the builtin).  Branch-free selects in tight loops per dtype. */
 static int minmax_block(void *ctx, const bale_values *v) {
     minmax_ctx *m = ctx;
-    for (uint64_t k = 0; k < v->count; k++) {
-        if (v->dtype == BALE_DTYPE_FLOAT) {
-            double x = ((const double *)v->data)[k];
-            if (!m->have || (m->want_max ? x > m->f : x < m->f)) m->f = x;
-        } else {
-            int64_t x = v->dtype == BALE_DTYPE_INT ? ((const int64_t *)v->data)[k]
-                                                   : ((const uint8_t *)v->data)[k];
-            if (!m->have || (m->want_max ? x > m->i : x < m->i)) m->i = x;
-        }
-        m->have = 1;
+    uint64_t n = v->count, k = 0;
+    if (n == 0) return 0;
+    if (v->dtype == BALE_DTYPE_FLOAT) {
+        const double *x = v->data;
+        double cur = m->have ? m->f : x[k++];
+        if (m->want_max)
+            for (; k < n; k++) cur = x[k] > cur ? x[k] : cur;
+        else
+            for (; k < n; k++) cur = x[k] < cur ? x[k] : cur;
+        m->f = cur;
+    } else if (v->dtype == BALE_DTYPE_INT) {
+        const int64_t *x = v->data;
+        int64_t cur = m->have ? m->i : x[k++];
+        if (m->want_max)
+            for (; k < n; k++) cur = x[k] > cur ? x[k] : cur;
+        else
+            for (; k < n; k++) cur = x[k] < cur ? x[k] : cur;
+        m->i = cur;
+    } else {
+        const uint8_t *x = v->data;
+        uint8_t cur = m->have ? (uint8_t)m->i : x[k++];
+        if (m->want_max)
+            for (; k < n; k++) cur = x[k] > cur ? x[k] : cur;
+        else
+            for (; k < n; k++) cur = x[k] < cur ? x[k] : cur;
+        m->i = cur;
     }
+    m->have = 1;
     return 0;
 }
 
@@ -1689,24 +1940,44 @@ static PyObject *L_reduce(ListObject *s, PyObject *unused) {
     (void)unused;
     PyObject *chunks = PyList_New(0);
     if (chunks == NULL) return NULL;
+    const bale_symtab *last_tab = NULL;
+    PyObject *last_tab_bytes = NULL;
     uint64_t nseg = bale_list_nsegments(s->list);
     for (uint64_t k = 0; k < nseg; k++) {
         bale_chunk *c;
         bale_err e = bale_list_segment_chunk(s->list, k, &c);
         if (e != BALE_OK) {
+            Py_XDECREF(last_tab_bytes);
             Py_DECREF(chunks);
             return bale_ext_error(e);
         }
         size_t size;
         const void *bytes = bale_chunk_bytes(c, &size);
         PyObject *b = PyBytes_FromStringAndSize(bytes, (Py_ssize_t)size);
+        /* A chunk that uses a shared table is pickled as (table, chunk); one
+         * bytes object per table, so that pickle's memo stores it once. */
+        const bale_symtab *tab = bale_chunk_symtab(c);
+        if (b != NULL && tab != NULL) {
+            if (tab != last_tab) {
+                size_t tsize;
+                const void *tbytes = bale_symtab_bytes(tab, &tsize);
+                Py_XDECREF(last_tab_bytes);
+                last_tab_bytes = PyBytes_FromStringAndSize(tbytes, (Py_ssize_t)tsize);
+                last_tab = tab;
+            }
+            PyObject *pair = last_tab_bytes ? PyTuple_Pack(2, last_tab_bytes, b) : NULL;
+            Py_DECREF(b);
+            b = pair;
+        }
         if (b == NULL || PyList_Append(chunks, b) < 0) {
             Py_XDECREF(b);
+            Py_XDECREF(last_tab_bytes);
             Py_DECREF(chunks);
             return NULL;
         }
         Py_DECREF(b);
     }
+    Py_XDECREF(last_tab_bytes);
     PyObject *ctor = PyObject_GetAttrString((PyObject *)Py_TYPE(s), "_from_chunks");
     PyObject *dname = bale_conv_dtype_name(L_dtype(s));
     PyObject *state = NULL;
@@ -1785,21 +2056,56 @@ static PyObject *L_from_chunks(PyObject *cls, PyObject *args) {
         Py_DECREF(seq);
         return bale_ext_error(e);
     }
+    /* Items are chunk bytes, or (table bytes, chunk bytes) for a chunk
+     * that uses a shared table; the last table is kept for the next item
+     * that carries the same bytes object. */
+    PyObject *tab_obj = NULL;
+    bale_symtab *tab = NULL;
     for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+        const bale_symtab *use = NULL;
+        if (PyTuple_Check(item)) {
+            if (PyTuple_GET_SIZE(item) != 2) {
+                e = BALE_CORRUPT;
+                goto bad_chunk;
+            }
+            PyObject *tb = PyTuple_GET_ITEM(item, 0);
+            if (tb != tab_obj) {
+                Py_buffer tview;
+                if (PyObject_GetBuffer(tb, &tview, PyBUF_SIMPLE) < 0) {
+                    bale_symtab_decref(tab);
+                    bale_list_free(core);
+                    Py_DECREF(seq);
+                    return NULL;
+                }
+                bale_symtab_decref(tab);
+                tab = NULL;
+                tab_obj = NULL;
+                e = bale_symtab_from_bytes(tview.buf, (size_t)tview.len, &tab);
+                PyBuffer_Release(&tview);
+                if (e != BALE_OK) goto bad_chunk;
+                tab_obj = tb;
+            }
+            use = tab;
+            item = PyTuple_GET_ITEM(item, 1);
+        }
         Py_buffer view;
-        if (PyObject_GetBuffer(PySequence_Fast_GET_ITEM(seq, i), &view, PyBUF_SIMPLE) < 0) {
+        if (PyObject_GetBuffer(item, &view, PyBUF_SIMPLE) < 0) {
+            bale_symtab_decref(tab);
             bale_list_free(core);
             Py_DECREF(seq);
             return NULL;
         }
         bale_chunk *c = NULL;
-        e = bale_chunk_from_bytes(view.buf, (size_t)view.len, &c);
+        e = bale_chunk_from_bytes_with(view.buf, (size_t)view.len, use, &c);
         PyBuffer_Release(&view);
         if (e == BALE_OK) {
             e = bale_list_append_chunk(core, c);
             bale_chunk_decref(c);
         }
         if (e != BALE_OK) {
+        bad_chunk:
+            bale_symtab_decref(tab);
             bale_list_free(core);
             Py_DECREF(seq);
             if (e == BALE_NOMEM) return PyErr_NoMemory();
@@ -1808,6 +2114,7 @@ static PyObject *L_from_chunks(PyObject *cls, PyObject *args) {
             return NULL;
         }
     }
+    bale_symtab_decref(tab);
     Py_DECREF(seq);
     if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, &List_Type)) {
         bale_list_free(core);
@@ -1897,7 +2204,7 @@ typedef struct {
     ListObject *seq; /* strong; NULL once exhausted */
     Py_ssize_t index;
     int reversed;
-    cursor c;
+    reader r;
 } ListIter;
 
 static PyObject *L_make_iter(ListObject *s, int reversed) {
@@ -1907,7 +2214,7 @@ static PyObject *L_make_iter(ListObject *s, int reversed) {
     it->seq = s;
     it->reversed = reversed;
     it->index = reversed ? L_len(s) - 1 : 0;
-    memset(&it->c, 0, sizeof it->c);
+    memset(&it->r, 0, sizeof it->r);
     PyObject_GC_Track(it);
     return (PyObject *)it;
 }
@@ -1920,55 +2227,40 @@ static PyObject *L_reversed(ListObject *s, PyObject *unused) {
 
 static void LI_dealloc(ListIter *it) {
     PyObject_GC_UnTrack(it);
-    cursor_done(&it->c);
+    rd_done(&it->r);
     Py_XDECREF(it->seq);
     PyObject_GC_Del(it);
 }
 
+/* The reader's cache holds only ints and strs, which hold no references. */
 static int LI_traverse(ListIter *it, visitproc visit, void *arg) {
     Py_VISIT(it->seq);
     return 0;
 }
 
+/* Index-based, as list's iterator: element `index` of the list as it is now.
+ * The per-element cost is one compare of the block range and of the list's
+ * version; any change of the list makes the next call refetch by index. */
 static PyObject *LI_next(ListIter *it) {
     ListObject *s = it->seq;
     if (s == NULL) return NULL;
+    reader *r = &it->r;
     Py_ssize_t i = it->index;
-    cursor *c = &it->c;
-    /* fast path: the list is unchanged since the block was fetched, so the
-     * block's range is valid and within the list */
-    int fresh = c->blk != NULL && (uint64_t)i - c->first < c->count && c->gen == s->gen &&
-                c->version == bale_list_version(s->list);
-    if (fresh || (i >= 0 && (uint64_t)i < bale_list_len(s->list))) {
-        PyObject *r;
-        if (fresh) {
-            const bale_values *v = c->v;
-            uint64_t j = (uint64_t)i - c->first;
-            switch (v->dtype) {
-            case BALE_DTYPE_INT: r = PyLong_FromLongLong(((const int64_t *)v->data)[j]); break;
-            case BALE_DTYPE_FLOAT: r = PyFloat_FromDouble(((const double *)v->data)[j]); break;
-            case BALE_DTYPE_STR:
-                r = PyUnicode_DecodeUTF8((const char *)v->data + v->offsets[j],
-                                         (Py_ssize_t)(v->offsets[j + 1] - v->offsets[j]),
-                                         "surrogatepass");
-                break;
-            case BALE_DTYPE_BOOL: r = PyBool_FromLong(((const uint8_t *)v->data)[j]); break;
-            case BALE_DTYPE_BYTES:
-                r = PyBytes_FromStringAndSize((const char *)v->data + v->offsets[j],
-                                              (Py_ssize_t)(v->offsets[j + 1] - v->offsets[j]));
-                break;
-            default: r = cursor_get(s, c, (uint64_t)i); break;
-            }
-        } else {
-            r = cursor_get(s, c, (uint64_t)i);
+    if (!rd_fresh(s, r, (uint64_t)i)) {
+        if (i < 0 || (uint64_t)i >= bale_list_len(s->list)) {
+            it->seq = NULL;
+            rd_done(r);
+            Py_DECREF(s);
+            return NULL;
         }
-        if (r != NULL) it->index = it->reversed ? i - 1 : i + 1;
-        return r;
+        if (rd_fetch(s, r, (uint64_t)i) < 0) return NULL;
     }
-    it->seq = NULL;
-    cursor_done(&it->c);
-    Py_DECREF(s);
-    return NULL;
+    uint64_t j = (uint64_t)i - r->first;
+    PyObject *x = r->dtype == BALE_DTYPE_INT ? rd_int(r, ((const int64_t *)r->data)[j])
+                  : r->dtype == BALE_DTYPE_STR ? rd_str(r, j)
+                                               : rd_elem(r, j);
+    if (x != NULL) it->index = it->reversed ? i - 1 : i + 1;
+    return x;
 }
 
 static PyObject *LI_length_hint(ListIter *it, PyObject *unused) {
