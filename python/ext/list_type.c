@@ -2061,23 +2061,17 @@ static PyObject *L_from_chunks(PyObject *cls, PyObject *args) {
      * that carries the same bytes object. */
     PyObject *tab_obj = NULL;
     bale_symtab *tab = NULL;
-    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+    Py_ssize_t i;
+    for (i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
         PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
         const bale_symtab *use = NULL;
         if (PyTuple_Check(item)) {
-            if (PyTuple_GET_SIZE(item) != 2) {
-                e = BALE_CORRUPT;
-                goto bad_chunk;
-            }
+            e = BALE_CORRUPT;
+            if (PyTuple_GET_SIZE(item) != 2) goto bad_chunk;
             PyObject *tb = PyTuple_GET_ITEM(item, 0);
             if (tb != tab_obj) {
                 Py_buffer tview;
-                if (PyObject_GetBuffer(tb, &tview, PyBUF_SIMPLE) < 0) {
-                    bale_symtab_decref(tab);
-                    bale_list_free(core);
-                    Py_DECREF(seq);
-                    return NULL;
-                }
+                if (PyObject_GetBuffer(tb, &tview, PyBUF_SIMPLE) < 0) goto fail;
                 bale_symtab_decref(tab);
                 tab = NULL;
                 tab_obj = NULL;
@@ -2090,12 +2084,7 @@ static PyObject *L_from_chunks(PyObject *cls, PyObject *args) {
             item = PyTuple_GET_ITEM(item, 1);
         }
         Py_buffer view;
-        if (PyObject_GetBuffer(item, &view, PyBUF_SIMPLE) < 0) {
-            bale_symtab_decref(tab);
-            bale_list_free(core);
-            Py_DECREF(seq);
-            return NULL;
-        }
+        if (PyObject_GetBuffer(item, &view, PyBUF_SIMPLE) < 0) goto fail;
         bale_chunk *c = NULL;
         e = bale_chunk_from_bytes_with(view.buf, (size_t)view.len, use, &c);
         PyBuffer_Release(&view);
@@ -2103,16 +2092,7 @@ static PyObject *L_from_chunks(PyObject *cls, PyObject *args) {
             e = bale_list_append_chunk(core, c);
             bale_chunk_decref(c);
         }
-        if (e != BALE_OK) {
-        bad_chunk:
-            bale_symtab_decref(tab);
-            bale_list_free(core);
-            Py_DECREF(seq);
-            if (e == BALE_NOMEM) return PyErr_NoMemory();
-            PyErr_Format(bale_CorruptDataError, "bale.List pickle: chunk %zd: %s", i,
-                         e == BALE_TYPE ? "dtype differs from the list's" : bale_strerror(e));
-            return NULL;
-        }
+        if (e != BALE_OK) goto bad_chunk;
     }
     bale_symtab_decref(tab);
     Py_DECREF(seq);
@@ -2122,6 +2102,17 @@ static PyObject *L_from_chunks(PyObject *cls, PyObject *args) {
         return NULL;
     }
     return L_wrap((PyTypeObject *)cls, core, inferred || d == 0, d == 0, opts, codec);
+bad_chunk:
+    if (e == BALE_NOMEM)
+        PyErr_NoMemory();
+    else
+        PyErr_Format(bale_CorruptDataError, "bale.List pickle: chunk %zd: %s", i,
+                     e == BALE_TYPE ? "dtype differs from the list's" : bale_strerror(e));
+fail:
+    bale_symtab_decref(tab);
+    bale_list_free(core);
+    Py_DECREF(seq);
+    return NULL;
 }
 
 /* ---- repr and properties -------------------------------------------------------- */
