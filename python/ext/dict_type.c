@@ -1352,7 +1352,11 @@ static PyObject *Dict_or(PyObject *a, PyObject *b) {
         if (res != NULL) {
             DictObject *bd = (DictObject *)b;
             DictObject *r = (DictObject *)res;
-            r->kt = bd->kt_fixed ? bd->kt : 0;
+            /* The result holds b's keys, so it takes b's key type even when
+             * b inferred it: `{10.0: x} | Dict({1: y})` then stores 10 as an
+             * int key, as b[10.0] = x would, instead of failing to infer a
+             * key type from a float. */
+            r->kt = bd->kt;
             r->vt = bd->vt_fixed ? bd->vt : 0;
             r->kt_fixed = bd->kt_fixed;
             r->vt_fixed = bd->vt_fixed;

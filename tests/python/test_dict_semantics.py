@@ -422,6 +422,23 @@ def test_union_operators():
         da |= 5
 
 
+def test_union_with_int_keys_given_as_floats():
+    # A dict may hold 10.0 where bale.Dict holds the int 10 (d[10.0] = v stores
+    # 10): `dict | bale.Dict` takes the key type from the bale.Dict operand.
+    d = Dict({1: 0.5})
+    d[10.0] = 1.5
+    assert list(d) == [1, 10] and type(list(d)[1]) is int
+    m = {10.0: 2.5, 3: 3.5}
+    r = m | d
+    assert type(r) is Dict
+    assert list(r.items()) == [(10, 1.5), (3, 3.5), (1, 0.5)]
+    assert list(r.items()) == list((m | {1: 0.5, 10: 1.5}).items())
+    with pytest.raises(TypeError):
+        Dict({10.0: 1})  # no int operand to take the key type from
+    with pytest.raises(TypeError):
+        {2.5: 1} | d  # not integral: not an int key
+
+
 def test_iteration_order_and_reversed():
     m = {}
     d = Dict()
