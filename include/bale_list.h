@@ -203,6 +203,36 @@ BALE_API bale_err bale_list_count(bale_list *list, const bale_values *one, uint6
 BALE_API bale_err bale_list_find(bale_list *list, const bale_values *one, uint64_t start,
                                  uint64_t stop, uint64_t *index);
 
+/* ---- bulk reads from several threads ------------------------------------ */
+
+/**
+ * Called once per segment by bale_list_visit: `values` (borrowed, read-only,
+ * valid during the call) are the elements [first, first + values->count) of
+ * the list, held by segment `seg`.  `worker` (0 .. nthreads-1) names the
+ * calling thread, so a caller can keep one accumulator per worker without
+ * locks.  Return BALE_OK to go on; any other code stops the visit and is
+ * what bale_list_visit returns.
+ */
+typedef bale_err (*bale_list_visit_fn)(void *ctx, unsigned worker, uint64_t seg,
+                                       uint64_t first, const bale_values *values);
+
+/**
+ * Calls `fn` for every segment of the list, in no particular order, from up
+ * to `nthreads` threads (the calling thread is worker 0; 0 or 1 means the
+ * calling thread alone; fewer are used when thread creation fails or the
+ * list has few segments).  Sealed segments are decoded by the worker that
+ * takes them, so decoding runs in parallel.
+ *
+ * The list is only read, through state that other threads never write
+ * (segment table, immutable chunks, blocks), but it must not change during
+ * the call: to visit while other code may write it, visit a bale_list_copy
+ * (O(segments), shares everything).
+ * @return BALE_OK, BALE_NOMEM, BALE_CORRUPT, or the first code `fn` returned
+ *         that was not BALE_OK.
+ */
+BALE_API bale_err bale_list_visit(const bale_list *list, unsigned nthreads,
+                                  bale_list_visit_fn fn, void *ctx);
+
 /* ---- accounting and checks ---------------------------------------------- */
 
 /**

@@ -6,9 +6,19 @@ last reference goes.  See README.md and docs/design.md.
 """
 from __future__ import annotations
 
-from ._bale import CorruptDataError, __version__, codecs, encodings, memory, reset_peak
+from ._bale import (
+    CorruptDataError,
+    __version__,
+    codecs,
+    encodings,
+    get_num_threads,
+    memory,
+    reset_peak,
+    set_num_threads,
+)
 
-__all__ = ["CorruptDataError", "__version__", "codecs", "encodings", "memory", "reset_peak"]
+__all__ = ["CorruptDataError", "__version__", "codecs", "encodings", "get_num_threads", "memory",
+           "reset_peak", "set_num_threads"]
 
 # bale.Dict (python/ext/dict_type.c): a compressed MutableMapping.
 import collections.abc as _abc

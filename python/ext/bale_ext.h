@@ -32,6 +32,12 @@ PyObject *bale_ext_error(bale_err err);
  * exception set. */
 int bale_ext_parse_codec(PyObject *codec, bale_codec_opts *out);
 
+/* Threads bulk reads (to_numpy, sum, min, max) may use: set by
+ * bale.set_num_threads, default the CPUs online (at most 8).  >= 1. */
+extern unsigned bale_ext_nthreads;
+/* bale.set_num_threads accepts at most this many. */
+#define BALE_EXT_MAX_THREADS 64
+
 /* Area hooks, called once from module init; return 0 or -1 with an
  * exception set.  Each adds its types to the module. */
 int bale_ext_list_init(PyObject *module); /* list_type.c */

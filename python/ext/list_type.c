@@ -1726,6 +1726,60 @@ static int for_each_block(ListObject *s, block_fn fn, void *ctx) {
     return 0;
 }
 
+/* Bulk reads of numeric lists decode chunks on bale_ext_nthreads threads
+ * with the GIL released.  They visit an O(segments) copy of the list, so
+ * other Python threads may write the list meanwhile (the copy keeps what it
+ * shares alive; writers copy shared blocks first).  Lists with fewer
+ * segments than this are read on the calling thread alone, where starting
+ * threads would cost more than it saves. */
+#define PAR_MIN_SEGMENTS 8
+/* Per-worker accumulators are this far apart (no false sharing). */
+#define PAR_STRIDE 64
+#define PAR_MAX_WORKERS BALE_EXT_MAX_THREADS
+
+typedef struct par_ctx {
+    block_fn fn;
+    char *slots; /* worker w's context at slots + w * PAR_STRIDE */
+} par_ctx;
+
+static bale_err par_block(void *ctx, unsigned worker, uint64_t seg, uint64_t first,
+                          const bale_values *v) {
+    (void)seg;
+    (void)first;
+    par_ctx *p = ctx;
+    return p->fn(p->slots + (size_t)worker * PAR_STRIDE, v) < 0 ? BALE_INVALID : BALE_OK;
+}
+
+/* Visits a snapshot of s with `visit` on up to bale_ext_nthreads threads,
+ * GIL released; *nthreads gets the number asked for.  0 or -1. */
+static int visit_snapshot(ListObject *s, bale_list_visit_fn visit, void *ctx, unsigned *nthreads) {
+    bale_list *snap;
+    bale_err e = bale_list_copy(s->list, &snap);
+    if (e != BALE_OK) {
+        bale_ext_error(e);
+        return -1;
+    }
+    unsigned nt = bale_list_nsegments(snap) >= PAR_MIN_SEGMENTS ? bale_ext_nthreads : 1;
+    if (nthreads) *nthreads = nt;
+    Py_BEGIN_ALLOW_THREADS
+    e = bale_list_visit(snap, nt, visit, ctx);
+    Py_END_ALLOW_THREADS
+    bale_list_free(snap);
+    if (e != BALE_OK) {
+        bale_ext_error(e);
+        return -1;
+    }
+    return 0;
+}
+
+/* fn over every block on several threads, each worker with its own context:
+ * slots[w * PAR_STRIDE] for w < *nthreads, which the caller initialises
+ * (all BALE_EXT_MAX of them) and combines.  For order-free reductions only. */
+static int for_each_block_parallel(ListObject *s, block_fn fn, char *slots, unsigned *nthreads) {
+    par_ctx p = {fn, slots};
+    return visit_snapshot(s, par_block, &p, nthreads);
+}
+
 typedef struct sum_ctx {
     bale_i128 isum;
     double f, c;
@@ -1805,7 +1859,22 @@ static PyObject *L_sum(ListObject *s, PyObject *unused) {
     if (L_len(s) == 0) return PyLong_FromLong(0);
     if (!is_numeric(d)) return call_builtin("sum", (PyObject *)s);
     sum_ctx sc = {0, 0.0, 0.0};
-    if (for_each_block(s, sum_block, &sc) < 0) return NULL;
+    if (d == BALE_DTYPE_FLOAT) {
+        /* sequential: a compensated float sum depends on the order */
+        if (for_each_block(s, sum_block, &sc) < 0) return NULL;
+    } else {
+        _Static_assert(sizeof(sum_ctx) <= PAR_STRIDE, "sum_ctx fits a slot");
+        _Alignas(PAR_STRIDE) char slots[PAR_MAX_WORKERS * PAR_STRIDE];
+        for (unsigned w = 0; w < PAR_MAX_WORKERS; w++)
+            memcpy(slots + w * PAR_STRIDE, &sc, sizeof sc);
+        unsigned nt;
+        if (for_each_block_parallel(s, sum_block, slots, &nt) < 0) return NULL;
+        for (unsigned w = 0; w < nt; w++) {
+            sum_ctx part;
+            memcpy(&part, slots + w * PAR_STRIDE, sizeof part);
+            sc.isum += part.isum;
+        }
+    }
     if (d == BALE_DTYPE_FLOAT) {
         double f = sc.f;
 #if PY_VERSION_HEX >= 0x030C0000
@@ -1866,7 +1935,24 @@ static PyObject *L_minmax(ListObject *s, int want_max) {
     }
     if (!is_numeric(d)) return call_builtin(want_max ? "max" : "min", (PyObject *)s);
     minmax_ctx m = {want_max, 0, 0, 0.0};
-    if (for_each_block(s, minmax_block, &m) < 0) return NULL;
+    if (d == BALE_DTYPE_FLOAT) {
+        /* sequential: which NaN or signed zero wins depends on the order */
+        if (for_each_block(s, minmax_block, &m) < 0) return NULL;
+    } else {
+        _Static_assert(sizeof(minmax_ctx) <= PAR_STRIDE, "minmax_ctx fits a slot");
+        _Alignas(PAR_STRIDE) char slots[PAR_MAX_WORKERS * PAR_STRIDE];
+        for (unsigned w = 0; w < PAR_MAX_WORKERS; w++)
+            memcpy(slots + w * PAR_STRIDE, &m, sizeof m);
+        unsigned nt;
+        if (for_each_block_parallel(s, minmax_block, slots, &nt) < 0) return NULL;
+        for (unsigned w = 0; w < nt; w++) {
+            minmax_ctx part;
+            memcpy(&part, slots + w * PAR_STRIDE, sizeof part);
+            if (!part.have) continue;
+            if (!m.have || (want_max ? part.i > m.i : part.i < m.i)) m.i = part.i;
+            m.have = 1;
+        }
+    }
     if (d == BALE_DTYPE_FLOAT) return PyFloat_FromDouble(m.f);
     if (d == BALE_DTYPE_BOOL) return PyBool_FromLong((long)m.i);
     return PyLong_FromLongLong(m.i);
@@ -1883,16 +1969,20 @@ static PyObject *L_max(ListObject *s, PyObject *unused) {
 
 typedef struct copy_ctx {
     char *dst;
-    uint64_t at, cap;
+    size_t width;
+    uint64_t cap; /* bytes at dst */
 } copy_ctx;
 
-static int copy_block(void *ctx, const bale_values *v) {
+/* Copies a segment's values to their place in the array (any worker). */
+static bale_err copy_seg(void *ctx, unsigned worker, uint64_t seg, uint64_t first,
+                         const bale_values *v) {
+    (void)worker;
+    (void)seg;
     copy_ctx *c = ctx;
-    uint64_t n = v->data_size;
-    if (c->at + n > c->cap) n = c->cap - c->at; /* the list grew meanwhile */
-    memcpy(c->dst + c->at, v->data, (size_t)n);
-    c->at += n;
-    return 0;
+    uint64_t at = first * c->width;
+    if (at > c->cap || v->data_size > c->cap - at) return BALE_CORRUPT; /* cannot happen */
+    memcpy(c->dst + at, v->data, (size_t)v->data_size);
+    return BALE_OK;
 }
 
 static PyObject *L_to_numpy(ListObject *s, PyObject *unused) {
@@ -1924,8 +2014,14 @@ static PyObject *L_to_numpy(ListObject *s, PyObject *unused) {
         Py_DECREF(arr);
         return NULL;
     }
-    copy_ctx c = {view.buf, 0, (uint64_t)view.len};
-    int r = for_each_block(s, copy_block, &c);
+    copy_ctx c = {view.buf, bale_dtype_width(d), (uint64_t)view.len};
+    int r;
+    if ((uint64_t)view.len != L_len(s) * c.width) { /* code run by numpy.empty changed it */
+        PyErr_SetString(PyExc_RuntimeError, "bale.List changed size during to_numpy()");
+        r = -1;
+    } else {
+        r = visit_snapshot(s, copy_seg, &c, NULL); /* a snapshot: writes from now on are not seen */
+    }
     PyBuffer_Release(&view);
     if (r < 0) {
         Py_DECREF(arr);

@@ -4,7 +4,19 @@
  */
 #include "bale_ext.h"
 
+#include <unistd.h>
+
 PyObject *bale_CorruptDataError = NULL;
+unsigned bale_ext_nthreads = 1;
+
+/* Threads used by default: the CPUs online, at most this many. */
+#define BALE_EXT_DEFAULT_MAX_THREADS 8
+
+static unsigned default_nthreads(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1) return 1;
+    return n > BALE_EXT_DEFAULT_MAX_THREADS ? BALE_EXT_DEFAULT_MAX_THREADS : (unsigned)n;
+}
 
 PyObject *bale_ext_error(bale_err err) {
     if (PyErr_Occurred()) return NULL;
@@ -152,7 +164,35 @@ static PyObject *bale_reset_peak(PyObject *self, PyObject *unused) {
     Py_RETURN_NONE;
 }
 
+/* set_num_threads(n) -> int: sets the threads of bulk reads, returns the
+ * previous number.  n = 0 restores the default. */
+static PyObject *bale_set_num_threads(PyObject *self, PyObject *arg) {
+    (void)self;
+    long n = PyLong_AsLong(arg);
+    if (n == -1 && PyErr_Occurred()) return NULL;
+    if (n < 0 || n > BALE_EXT_MAX_THREADS) {
+        PyErr_Format(PyExc_ValueError, "set_num_threads: n must be 0 (the default) to %d, not %ld",
+                     BALE_EXT_MAX_THREADS, n);
+        return NULL;
+    }
+    unsigned old = bale_ext_nthreads;
+    bale_ext_nthreads = n == 0 ? default_nthreads() : (unsigned)n;
+    return PyLong_FromUnsignedLong(old);
+}
+
+static PyObject *bale_get_num_threads(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    return PyLong_FromUnsignedLong(bale_ext_nthreads);
+}
+
 static PyMethodDef module_methods[] = {
+    {"set_num_threads", bale_set_num_threads, METH_O,
+     "set_num_threads(n) -> int\n\nThreads that bulk reads (List.to_numpy, sum, min, max) decode "
+     "chunks on; 0 restores the default (the CPUs online, at most 8).  Returns the previous "
+     "number."},
+    {"get_num_threads", bale_get_num_threads, METH_NOARGS,
+     "get_num_threads() -> int\n\nThreads that bulk reads decode chunks on."},
     {"codecs", bale_codecs, METH_NOARGS,
      "codecs() -> dict\n\nBackends compiled in: name -> (min_level, max_level, default_level)."},
     {"encodings", bale_encodings, METH_NOARGS,
@@ -174,6 +214,7 @@ PyMODINIT_FUNC PyInit__bale(void);
 PyMODINIT_FUNC PyInit__bale(void) {
     PyObject *m = PyModule_Create(&bale_module);
     if (m == NULL) return NULL;
+    bale_ext_nthreads = default_nthreads();
     if (PyModule_AddStringConstant(m, "__version__", bale_version_string()) < 0) goto fail;
     if (bale_CorruptDataError == NULL) {
         bale_CorruptDataError = PyErr_NewExceptionWithDoc(

@@ -32,7 +32,9 @@
 
 #include "../common/common_internal.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
+#include <threads.h>
 
 struct bale_list_block {
     int64_t refcount;  /* owners: at most one segment, plus iterators/copies */
@@ -1001,6 +1003,69 @@ bale_err bale_list_segment_chunk(bale_list *l, uint64_t k, bale_chunk **out) {
     BALE_FORWARD_IF_ERROR(seg_seal(l, k, 0));
     *out = l->segs[k].chunk;
     return BALE_OK;
+}
+
+/* ---- bulk reads from several threads -------------------------------------- */
+
+/* Workers take segments in turn from `next`; the first error stops them all.
+ * They read l->segs, chunks and blocks only (seg_view is const), and keep
+ * no state on the list: the scratch of a decode is the worker's own. */
+typedef struct visit_job {
+    const bale_list *l;
+    bale_list_visit_fn fn;
+    void *ctx;
+    atomic_uint_fast64_t next;
+    atomic_int err;
+} visit_job;
+
+typedef struct visit_worker {
+    visit_job *job;
+    unsigned id;
+} visit_worker;
+
+static int visit_run(void *arg) {
+    visit_worker *w = arg;
+    visit_job *j = w->job;
+    while (atomic_load_explicit(&j->err, memory_order_relaxed) == BALE_OK) {
+        uint64_t k = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+        if (k >= j->l->nseg) break;
+        const seg *s = &j->l->segs[k];
+        bale_values tmp;
+        const bale_values *v;
+        bale_err e = seg_view(j->l, s, &tmp, &v);
+        if (e == BALE_OK) e = j->fn(j->ctx, w->id, k, s->start, v);
+        bale_values_free(&tmp);
+        if (e != BALE_OK) {
+            int none = BALE_OK;
+            atomic_compare_exchange_strong(&j->err, &none, (int)e);
+            break;
+        }
+    }
+    return 0;
+}
+
+/* More threads than this are never started, whatever is asked. */
+#define BALE__VISIT_MAX_THREADS 64
+
+bale_err bale_list_visit(const bale_list *l, unsigned nthreads, bale_list_visit_fn fn, void *ctx) {
+    BALE_RETURN_IF(l == NULL || fn == NULL, BALE_INVALID);
+    visit_job job = {.l = l, .fn = fn, .ctx = ctx};
+    atomic_init(&job.next, 0);
+    atomic_init(&job.err, BALE_OK);
+    if (nthreads > BALE__VISIT_MAX_THREADS) nthreads = BALE__VISIT_MAX_THREADS;
+    if (nthreads > l->nseg) nthreads = (unsigned)l->nseg;
+    visit_worker workers[BALE__VISIT_MAX_THREADS];
+    thrd_t threads[BALE__VISIT_MAX_THREADS];
+    unsigned started = 0;
+    for (unsigned t = 1; t < nthreads; t++) {
+        workers[t] = (visit_worker){&job, t};
+        if (thrd_create(&threads[t], visit_run, &workers[t]) != thrd_success) break;
+        started = t;
+    }
+    workers[0] = (visit_worker){&job, 0};
+    visit_run(&workers[0]);
+    for (unsigned t = 1; t <= started; t++) thrd_join(threads[t], NULL);
+    return (bale_err)atomic_load(&job.err);
 }
 
 bale_err bale_list_append_chunk(bale_list *l, bale_chunk *chunk) {

@@ -621,7 +621,90 @@ static void test_every_allocation_failure(void) {
     }
 }
 
+/* ---- bale_list_visit: every element once, from any number of threads ---- */
+
+typedef struct visit_check {
+    const int64_t *want;  /* the list's values */
+    uint64_t n;
+    unsigned char *seen;  /* per element: visits (segments cover disjoint ranges) */
+    int64_t sums[8];      /* per worker */
+    uint64_t stop_at_seg; /* fn fails on this segment (UINT64_MAX: never) */
+} visit_check;
+
+static bale_err visit_fn(void *ctx, unsigned worker, uint64_t seg, uint64_t first,
+                         const bale_values *v) {
+    visit_check *c = ctx;
+    if (seg == c->stop_at_seg) return BALE_TYPE;
+    if (worker >= 8 || v->dtype != BALE_DTYPE_INT || first + v->count > c->n) return BALE_INVALID;
+    const int64_t *x = v->data;
+    for (uint64_t i = 0; i < v->count; i++) {
+        if (x[i] != c->want[first + i]) return BALE_CORRUPT;
+        c->seen[first + i]++;
+        c->sums[worker] += x[i];
+    }
+    return BALE_OK;
+}
+
+static void test_visit(void) {
+    uint64_t n = 300000;
+    int64_t *want = gen_ints(n, 3);
+    bale_list *l;
+    ASSERT_OK(bale_list_create(BALE_DTYPE_INT, NULL, &l));
+    bale_values r = tu_ints(want, n);
+    ASSERT_OK(bale_list_append(l, &r));
+    /* an open segment in the middle (written, not sealed) and a cached one */
+    want[12345] = -7;
+    bale_values one = tu_ints(&want[12345], 1);
+    ASSERT_OK(bale_list_set(l, 12345, &one));
+    bale_values got;
+    ASSERT_OK(bale_list_get(l, 200000, &got));
+    bale_values_free(&got);
+    ASSERT_TRUE(bale_list_nsegments(l) > 8);
+    int64_t total = 0;
+    for (uint64_t i = 0; i < n; i++) total += want[i];
+    unsigned char *seen = calloc(n, 1);
+    ASSERT_TRUE(seen != NULL);
+    const unsigned threads[] = {0, 1, 2, 3, 8};
+    for (size_t t = 0; t < sizeof threads / sizeof *threads; t++) {
+        visit_check c = {want, n, seen, {0}, UINT64_MAX};
+        memset(seen, 0, n);
+        ASSERT_OK(bale_list_visit(l, threads[t], visit_fn, &c));
+        int64_t sum = 0;
+        for (int w = 0; w < 8; w++) {
+            if ((unsigned)w >= (threads[t] ? threads[t] : 1)) ASSERT_EQ(c.sums[w], 0);
+            sum += c.sums[w];
+        }
+        ASSERT_EQ(sum, total);
+        for (uint64_t i = 0; i < n; i++) ASSERT_EQ(seen[i], 1);
+    }
+    /* the first error stops the visit and is returned */
+    for (unsigned t = 1; t <= 4; t *= 2) {
+        visit_check c = {want, n, seen, {0}, 5};
+        ASSERT_ERR(bale_list_visit(l, t, visit_fn, &c), BALE_TYPE);
+    }
+    /* allocation failures (one thread: the test allocator is not thread-safe) */
+    ASSERT_OK(bale_list_seal(l));
+    visit_check cf = {want, n, seen, {0}, UINT64_MAX};
+    BALE_TEST_FOR_EACH_FAILURE({
+        cf.sums[0] = 0;
+        bale_err e = bale_list_visit(l, 1, visit_fn, &cf);
+        ASSERT_TRUE(e == BALE_OK || e == BALE_NOMEM);
+        if (e == BALE_OK) ASSERT_EQ(cf.sums[0], total);
+    });
+    /* an empty list */
+    bale_list *empty;
+    ASSERT_OK(bale_list_create(BALE_DTYPE_INT, NULL, &empty));
+    visit_check c0 = {want, 0, seen, {0}, UINT64_MAX};
+    ASSERT_OK(bale_list_visit(empty, 4, visit_fn, &c0));
+    ASSERT_ERR(bale_list_visit(NULL, 1, visit_fn, &c0), BALE_INVALID);
+    ASSERT_ERR(bale_list_visit(empty, 1, NULL, &c0), BALE_INVALID);
+    bale_list_free(empty);
+    bale_list_free(l);
+    free(seen);
+    free(want);
+}
+
 BALE_TEST_MAIN(BALE_TEST(test_int_basics), BALE_TEST(test_int_random_cow),
                BALE_TEST(test_sharing_and_nbytes), BALE_TEST(test_str_random),
                BALE_TEST(test_big_elements), BALE_TEST(test_floats_and_bools),
-               BALE_TEST(test_every_allocation_failure))
+               BALE_TEST(test_every_allocation_failure), BALE_TEST(test_visit))

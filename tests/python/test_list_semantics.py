@@ -8,6 +8,7 @@ import copy
 import math
 import operator
 import pickle
+import random
 import struct
 import sys
 import types
@@ -914,3 +915,74 @@ def test_extend_generator_raising_stopiteration_subclass():
     with pytest.raises(KeyError):
         xs.extend(g())
     assert xs == [0, 1]
+
+
+@pytest.fixture
+def threads():
+    """Sets bale's bulk-read threads for a test and restores the default."""
+    yield bale.set_num_threads
+    bale.set_num_threads(0)
+
+
+@pytest.mark.parametrize("nthreads", [1, 2, 3, 8])
+def test_bulk_reads_on_threads(threads, nthreads):
+    # to_numpy, sum, min and max decode chunks on several threads (GIL
+    # released) for lists of many chunks; results must not depend on it
+    rnd = random.Random(nthreads)
+    vals = [rnd.randrange(-(2**40), 2**40) for _ in range(150_000)]
+    vals[77_777] = -(2**62)
+    vals[123_456] = 2**62
+    xs = List(vals, dtype="int")
+    xs[5000] = 17  # an open (unsealed) segment among sealed ones
+    vals[5000] = 17
+    threads(nthreads)
+    assert bale.get_num_threads() == nthreads
+    assert xs.sum() == sum(vals) and xs.min() == min(vals) and xs.max() == max(vals)
+    bs = [rnd.random() < 0.3 for _ in range(150_000)]
+    ys = List(bs, dtype="bool")
+    assert ys.sum() == sum(bs) and ys.min() is False and ys.max() is True
+    np = pytest.importorskip("numpy")
+    assert xs.to_numpy().tolist() == vals
+    assert ys.to_numpy().tolist() == bs
+
+
+def test_set_num_threads_checks():
+    old = bale.set_num_threads(3)
+    try:
+        assert bale.get_num_threads() == 3
+        assert bale.set_num_threads(0) == 3 and bale.get_num_threads() >= 1
+        for bad in (-1, 65):
+            with pytest.raises(ValueError):
+                bale.set_num_threads(bad)
+        with pytest.raises(TypeError):
+            bale.set_num_threads("2")
+    finally:
+        bale.set_num_threads(old)
+
+
+def test_to_numpy_while_another_thread_appends(threads):
+    # to_numpy reads a snapshot: with appends running in another thread it
+    # returns some prefix of the final list, never a torn mix
+    np = pytest.importorskip("numpy")
+    import threading
+
+    threads(2)
+    xs = List(range(200_000), dtype="int")
+    stop = threading.Event()
+
+    def writer():
+        k = 200_000
+        while not stop.is_set():
+            xs.extend(range(k, k + 5000))
+            k += 5000
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        got = [xs.to_numpy() for _ in range(20)]
+    finally:
+        stop.set()
+        t.join()
+    for a in got:
+        assert len(a) >= 200_000
+        assert np.array_equal(a, np.arange(len(a)))
