@@ -33,8 +33,8 @@
 #include "../common/common_internal.h"
 
 #include <stdatomic.h>
+#include <pthread.h>
 #include <stdio.h>
-#include <threads.h>
 
 struct bale_list_block {
     int64_t refcount;  /* owners: at most one segment, plus iterators/copies */
@@ -1023,7 +1023,7 @@ typedef struct visit_worker {
     unsigned id;
 } visit_worker;
 
-static int visit_run(void *arg) {
+static void *visit_run(void *arg) {
     visit_worker *w = arg;
     visit_job *j = w->job;
     while (atomic_load_explicit(&j->err, memory_order_relaxed) == BALE_OK) {
@@ -1041,7 +1041,7 @@ static int visit_run(void *arg) {
             break;
         }
     }
-    return 0;
+    return NULL;
 }
 
 /* More threads than this are never started, whatever is asked. */
@@ -1055,16 +1055,16 @@ bale_err bale_list_visit(const bale_list *l, unsigned nthreads, bale_list_visit_
     if (nthreads > BALE__VISIT_MAX_THREADS) nthreads = BALE__VISIT_MAX_THREADS;
     if (nthreads > l->nseg) nthreads = (unsigned)l->nseg;
     visit_worker workers[BALE__VISIT_MAX_THREADS];
-    thrd_t threads[BALE__VISIT_MAX_THREADS];
+    pthread_t threads[BALE__VISIT_MAX_THREADS]; /* pthreads, not C11 threads: sanitizers know them */
     unsigned started = 0;
     for (unsigned t = 1; t < nthreads; t++) {
         workers[t] = (visit_worker){&job, t};
-        if (thrd_create(&threads[t], visit_run, &workers[t]) != thrd_success) break;
+        if (pthread_create(&threads[t], NULL, visit_run, &workers[t]) != 0) break;
         started = t;
     }
     workers[0] = (visit_worker){&job, 0};
     visit_run(&workers[0]);
-    for (unsigned t = 1; t <= started; t++) thrd_join(threads[t], NULL);
+    for (unsigned t = 1; t <= started; t++) pthread_join(threads[t], NULL);
     return (bale_err)atomic_load(&job.err);
 }
 
