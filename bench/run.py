@@ -248,6 +248,11 @@ def main(argv=None) -> int:
         busy = la and sorted(la)[len(la) // 2] > (os.cpu_count() or 1)
         clock = "cpu" if busy else "wall"
     doc["clock"] = clock
+    try:
+        import bale
+        doc["bale_threads"] = bale.get_num_threads()  # bulk reads (to_numpy, sum) use these
+    except (ImportError, AttributeError):
+        pass
     import report
     doc["targets"] = report.evaluate(doc)
     doc["wall_s"] = time.perf_counter() - t0
