@@ -87,6 +87,12 @@ static int64_t int_wide(uint64_t i) {
     (void)i;
     return (int64_t)rng();
 }
+static int64_t int_many(uint64_t i) { return (int64_t)(i * 7919 % 400) * 13 - 2000; }
+static int64_t int_skewed(uint64_t i) { /* delay-like: DICT blocked under auto */
+    uint64_t r = rng();
+    if (i % 8 == 7) return (int64_t)(i * 37 % 701) + 100; /* rare: escapes */
+    return (int64_t)__builtin_ctzll(r | (1ull << 20)) * 3 - 5 + (int64_t)(r >> 62);
+}
 static int64_t int_small_range(uint64_t i) {
     (void)i;
     return (int64_t)(rng() % 200) - 100;
@@ -174,6 +180,8 @@ static void make_sets(void) {
     add_ints("few", MEDIUM, int_few);
     add_ints("range", MEDIUM, int_small_range);
     add_ints("wide", 40, int_wide);
+    add_ints("many", 800, int_many); /* > 256 distinct, repeated: DICT escapes */
+    add_ints("skewed", 2000, int_skewed);
     add_floats("empty", 0, float_smooth);
     add_floats("smooth", MEDIUM, float_smooth);
     add_floats("few", MEDIUM, float_few);
@@ -237,6 +245,29 @@ static void emit(const dataset *d, bale_encoding enc, bale_backend backend) {
     bale_chunk_decref(c);
 }
 
+/* The auto policy's choice, which reaches layouts no fixed encoding makes
+ * (DELTA and DICT blocked, DICT sections): seeds named after the data set. */
+static void emit_auto(const dataset *d) {
+    bale_chunk *c = NULL;
+    if (bale_chunk_encode(&d->v, NULL, &c) != BALE_OK) exit(1);
+    size_t n;
+    const uint8_t *bytes = bale_chunk_bytes(c, &n);
+    char name[160];
+    snprintf(name, sizeof name, "%s-auto-%s", bale_dtype_name(d->v.dtype), d->name);
+    write_file("fuzz_chunk", name, bytes, n, NULL, 0);
+    if (bytes[7] == BALE_BACKEND_NONE && bale_dtype_width(d->v.dtype) != 0) {
+        uint8_t carve[14];
+        uint64_t count = load_le64(bytes + 8);
+        carve[0] = bytes[6];
+        carve[1] = (uint8_t)d->v.dtype;
+        store_le32(carve + 2, count);
+        store_le32(carve + 6, 0);
+        store_le32(carve + 10, count / 2);
+        write_file("fuzz_decode", name, carve, sizeof carve, bytes + 48, n - 48);
+    }
+    bale_chunk_decref(c);
+}
+
 static void emit_garbage(void) {
     uint8_t buf[256];
     write_file("fuzz_chunk", "garbage-empty", NULL, 0, NULL, 0);
@@ -288,6 +319,8 @@ int main(int argc, char **argv) {
             }
         }
     }
+    for (int s = 0; s < nsets; s++)
+        if (bale_dtype_width(sets[s].v.dtype) != 0 && sets[s].v.count > 0) emit_auto(&sets[s]);
     emit_garbage();
     for (int s = 0; s < nsets; s++) {
         free(sets[s].v.data);

@@ -252,7 +252,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "cannot read %s/flights-3m.csv.xz\n", dir);
         return 1;
     }
-    /* BENCH_ONLY=auto: only the auto row (quick check of the policy). */
+    /* BENCH_ONLY=auto: only the auto row, after for+none as the get floor
+     * (quick check of the policy). */
     const char *only = getenv("BENCH_ONLY");
     int all = only == NULL || strstr(only, "auto") == NULL;
     printf("flights: %zu rows, chunks of %d int64 (%d KiB), best of %d runs\n\n", rows,
@@ -318,6 +319,12 @@ int main(int argc, char **argv) {
         for (int c = 0; c < 3; c++)
             r[c] = run_variant(cols[c], rows, vars[i].enc, vars[i].fn, vars[i].var, vars[i].be);
         print_row(vars[i].name, r, 3);
+    }
+    if (!all) { /* the O(1) get floor (chunk layer, allocation) next to auto */
+        bale_codec_opts o = {BALE_ENC_FOR, BALE_BACKEND_NONE, 0};
+        result r[3];
+        for (int c = 0; c < 3; c++) r[c] = run_chunks(cols[c], rows, o);
+        print_row("for+none", r, 3);
     }
     {
         result r[3];

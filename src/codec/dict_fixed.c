@@ -1,6 +1,6 @@
 /*
  * dict_fixed.c - the DICT encoding for fixed-width dtypes (int, float, bool):
- * the distinct values once, then a code per value.  Two stage layouts,
+ * the distinct values once, then a code per value.  Four stage layouts,
  * chosen by the first byte (integers little-endian):
  *
  *   mode 0, "packed" (the default; smallest without a backend, O(1) get):
@@ -29,6 +29,14 @@
  *     the whole stage) with one Huffman table, and mixing the skewed code
  *     bytes with the near-uniform cold bytes costs about 0.1 B a value on
  *     flights `distance`; separate sections each get their own table.
+ *
+ *   mode 3, "blocks" (auto's choice without a backend, for random access):
+ *     mode 1's hot values and escape classes, each value's symbol coded with
+ *     a canonical Huffman code (lengths <= 12) and an escape's low byte
+ *     inline, in blocks of 2^bs values with bit offsets; hot keys bit-packed
+ *     in code order and cold keys Elias-Fano coded, so get reads one value of
+ *     each in O(1) and decodes at most one block of codes.  Byte layout:
+ *     the "mode 3" section below and docs/format.md.
  *
  * Values are compared as bit patterns, so NaN payloads and -0.0 are kept.
  * More than BALE_DICT_MAX_DISTINCT distinct values gives BALE_UNSUPPORTED.
@@ -362,6 +370,9 @@ static bale_err put_sections(bale__buf *out, const bale__buf *st, const cuts *cu
     return err;
 }
 
+static bale_err encode_blocks(const bale_values *in, dict_entry *e, size_t nd,
+                              const uint32_t *ix, bale__buf *out);
+
 bale_err bale__dict_fixed_encode_variant(const bale_values *in,
                                          bale__int_variant var, bale__buf *out) {
     dict_entry *e;
@@ -379,6 +390,8 @@ bale_err bale__dict_fixed_encode_variant(const bale_values *in,
         err = encode_planes(in, e, nd, ix, &st, &cut);
         if (err == BALE_OK) err = put_sections(out, &st, &cut);
         bale__buf_free(&st);
+    } else if (var == BALE__VAR_BLOCKS) {
+        err = encode_blocks(in, e, nd, ix, out);
     } else {
         err = encode_packed(in, e, nd, ix, out);
     }
@@ -558,11 +571,608 @@ static bale_err decode_sections(bale_dtype dtype, uint64_t count, const uint8_t 
     return err;
 }
 
+/* ---- mode 3, "blocks": Huffman-coded codes with random access -------------
+ * [3][bs][L][hw][lw][wo][nhot:2][ncold:4][hn:4][slope:4][hbase:8][cbase:8]
+ * [nh_1 .. nh_L: 2 bytes each][K bytes: each escape class's code length]
+ * [hot keys - hbase: nhot, bit-packed at width hw]
+ * [cold low: ncold, width lw][cold high: ceil(hn/8) bytes]
+ * [offsets: nb values, width wo][codes: MSB-first bit string to the end]
+ * (fixed-size header fields, so get parses it without varints).  A key is a
+ * value's bits with the sign bit flipped (signed order as unsigned).
+ * Symbols are mode 1's: nhot hot values and K = ceil(ncold / 256) escape
+ * classes.  They get a canonical Huffman code of lengths <= L <= 12: nh_l hot
+ * symbols have length l, class c has the length in its byte; codes are
+ * assigned in order of length, within a length hot symbols first (hot index
+ * order), then the classes of that length in class order.  Hot keys are
+ * stored in that order, so hot symbol h is (hbase + hot[h]) ^ sign with no
+ * table to build.  Cold keys (ascending) are Elias-Fano coded: cold i =
+ * (cbase + ((select1(high, i) - i) << lw | low[i])) ^ sign, high an LSB-first
+ * bit vector of hn bits holding exactly ncold ones.  Per value: its symbol's
+ * code, then for an escape of class c the low byte j of cold index 256 c + j.
+ * Values are cut into nb = ceil(count / 2^bs) blocks; block b's codes start
+ * at bit b * slope + unzigzag(offsets[b]) (block 0 at 0, each block ends
+ * exactly where the next starts, the last in the last byte, zero padding).
+ * L = 0 only when there is one symbol (coded with no bits).  get decodes at
+ * most one block's codes; decode runs BALE__DICT_STREAMS blocks in lockstep
+ * through a 2^L-entry table.  Why Huffman rather than mode 2's zstd
+ * sections: a block can start anywhere, and it costs only ~0.05 B a value
+ * on flights (design-numeric.md). */
+#define BALE__HUF_MAXLEN 12
+#define BALE__DICT_BLOCK_SHIFT 5 /* 32 values a block */
+#define BALE__DICT_BLOCKS_HEADER 36
+/* Blocks decoded in lockstep by decode (independent bit positions). */
+#define BALE__DICT_STREAMS 4
+#define BALE__DICT_BS_MIN 4
+#define BALE__DICT_BS_MAX 10
+
+/* Huffman code lengths for nsym symbols of frequency f (> 0), at most
+ * BALE__HUF_MAXLEN: plain Huffman (two queues over the symbols sorted by
+ * frequency); when too deep, frequencies are halved and it is rebuilt. */
+static bale_err huff_lengths(const uint64_t *freq, size_t nsym, uint8_t *len) {
+    if (nsym <= 1) {
+        if (nsym) len[0] = 0;
+        return BALE_OK;
+    }
+    size_t m = nsym, nn = 2 * m - 1;
+    uint64_t *f = bale__malloc(nn * sizeof *f);
+    uint32_t *order = bale__malloc(m * sizeof *order);
+    uint32_t *parent = bale__malloc(nn * sizeof *parent);
+    uint64_t *sf = bale__malloc(m * sizeof *sf);
+    if (f == NULL || order == NULL || parent == NULL || sf == NULL) {
+        bale__free(f);
+        bale__free(order);
+        bale__free(parent);
+        bale__free(sf);
+        return BALE_NOMEM;
+    }
+    for (size_t i = 0; i < m; i++) sf[i] = freq[i] ? freq[i] : 1;
+    for (;;) {
+        /* Insertion sort of symbol ids by frequency (nsym <= 4096+256). */
+        for (size_t i = 0; i < m; i++) {
+            uint32_t x = (uint32_t)i;
+            size_t j = i;
+            while (j > 0 && sf[order[j - 1]] > sf[x]) {
+                order[j] = order[j - 1];
+                j--;
+            }
+            order[j] = x;
+        }
+        for (size_t i = 0; i < m; i++) f[i] = sf[order[i]]; /* leaves 0..m-1 */
+        size_t lq = 0, iq = m, in = m;                       /* queue heads, next node */
+        while (in < nn) {
+            size_t pick[2];
+            for (int t = 0; t < 2; t++) {
+                if (lq < m && (iq >= in || f[lq] <= f[iq])) pick[t] = lq++;
+                else pick[t] = iq++;
+            }
+            f[in] = f[pick[0]] + f[pick[1]];
+            parent[pick[0]] = parent[pick[1]] = (uint32_t)in;
+            in++;
+        }
+        /* Depths: internal nodes were made in order, the root last. */
+        f[nn - 1] = 0;
+        unsigned maxd = 0;
+        for (size_t i = nn - 1; i-- > 0;) {
+            f[i] = f[parent[i]] + 1;
+            if (i < m && f[i] > maxd) maxd = (unsigned)f[i];
+        }
+        if (maxd <= BALE__HUF_MAXLEN) {
+            for (size_t i = 0; i < m; i++) len[order[i]] = (uint8_t)f[i];
+            break;
+        }
+        for (size_t i = 0; i < m; i++) sf[i] = sf[i] / 2 + 1;
+    }
+    bale__free(f);
+    bale__free(order);
+    bale__free(parent);
+    bale__free(sf);
+    return BALE_OK;
+}
+
+/* The canonical code of a mode 3 stage (or of the encoder). */
+typedef struct huf {
+    unsigned L;
+    uint32_t nh[BALE__HUF_MAXLEN + 1], ne[BALE__HUF_MAXLEN + 1];
+    uint32_t first[BALE__HUF_MAXLEN + 1]; /* first code of each length */
+    uint32_t hb[BALE__HUF_MAXLEN + 1]; /* hot symbols of shorter codes */
+    const uint8_t *elen; /* code length of each escape class */
+    uint32_t k;          /* escape classes */
+} huf;
+
+/* Fills first/hb/eb from L, nh, ne; 0 when the code is over-full. */
+static int huf_build(huf *h) {
+    uint64_t code = 0, hb = 0;
+    for (unsigned l = 1; l <= h->L; l++) {
+        uint64_t cnt = (uint64_t)h->nh[l] + h->ne[l];
+        if (code + cnt > ((uint64_t)1 << l)) return 0;
+        h->first[l] = (uint32_t)code;
+        h->hb[l] = (uint32_t)hb;
+        hb += h->nh[l];
+        code = (code + cnt) << 1;
+    }
+    return 1;
+}
+
+/* Decodes one symbol from the peeked bits x (MSB first): its length and
+ * whether it is an escape; the hot index or class in *sym.  0 if no code
+ * matches (incomplete code). */
+static int huf_decode1(const huf *h, uint64_t x, unsigned *len, int *esc, uint32_t *sym) {
+    for (unsigned l = 1; l <= h->L; l++) {
+        uint32_t r = (uint32_t)(x >> (64 - l)) - h->first[l];
+        if (r < h->nh[l] + h->ne[l]) {
+            *len = l;
+            *esc = r >= h->nh[l];
+            if (!*esc) {
+                *sym = h->hb[l] + r;
+                return 1;
+            }
+            r -= h->nh[l]; /* the r-th class of length l */
+            for (uint32_t c = 0; c < h->k; c++)
+                if (h->elen[c] == l && r-- == 0) {
+                    *sym = c;
+                    return 1;
+                }
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* Elias-Fano low width for n keys spanning `range`. */
+static unsigned ef_low_width(uint64_t range, uint64_t n) {
+    if (n == 0 || range / n == 0) return 0;
+    unsigned lw = bale__bit_width(range / n) - 1;
+    return lw > 63 ? 63 : lw;
+}
+
+static bale_err encode_blocks(const bale_values *in, dict_entry *e, size_t nd,
+                              const uint32_t *ix, bale__buf *out) {
+    size_t n = (size_t)in->count;
+    size_t k = escape_classes(nd), nhot = nd - (k ? nd - (256 - k) : 0), ncold = nd - nhot;
+    size_t nsym = nhot + k, B = (size_t)1 << BALE__DICT_BLOCK_SHIFT, nb = (n + B - 1) / B;
+    uint32_t *pos = bale__malloc((nd ? nd : 1) * sizeof *pos);
+    uint64_t *freq = bale__calloc(nsym ? nsym : 1, sizeof *freq);
+    uint8_t *len = bale__malloc(nsym ? nsym : 1);
+    uint32_t *code = bale__malloc((nsym ? nsym : 1) * sizeof *code);
+    uint64_t *tmp = bale__malloc((nd ? nd : 1) * sizeof *tmp);
+    uint64_t *offs = bale__malloc((nb ? nb : 1) * sizeof *offs);
+    bale__buf bits = {0};
+    bale_err err = BALE_NOMEM;
+    if (pos == NULL || freq == NULL || len == NULL || code == NULL || tmp == NULL || offs == NULL)
+        goto done;
+    for (size_t i = 0; i < nd; i++) e[i].code = (uint32_t)i;
+    if ((err = sort_by_key(e, nd)) != BALE_OK) goto done;
+    if ((err = split_hot(e, nd, nhot)) != BALE_OK) goto done;
+    for (size_t i = 0; i < nd; i++) pos[e[i].code] = (uint32_t)i;
+    /* Symbols: hot 0..nhot-1 (entries), then the classes. */
+    for (size_t i = 0; i < nhot; i++) freq[i] = e[i].freq;
+    for (size_t i = nhot; i < nd; i++) freq[nhot + ((i - nhot) >> 8)] += e[i].freq;
+    if ((err = huff_lengths(freq, nsym, len)) != BALE_OK) goto done;
+    huf h;
+    memset(&h, 0, sizeof h);
+    for (size_t s = 0; s < nsym; s++) {
+        if (len[s] > h.L) h.L = len[s];
+        if (s < nhot) h.nh[len[s]]++;
+        else h.ne[len[s]]++;
+    }
+    if (!huf_build(&h)) { /* cannot happen: Huffman lengths are complete */
+        err = BALE_INVALID;
+        goto done;
+    }
+    /* Canonical codes, and the hot entries' canonical rank (in e[].code). */
+    uint32_t nexth[BALE__HUF_MAXLEN + 1], nexte[BALE__HUF_MAXLEN + 1];
+    for (unsigned l = 0; l <= h.L; l++) nexth[l] = 0, nexte[l] = 0;
+    for (size_t s = 0; s < nsym; s++) {
+        unsigned l = len[s];
+        if (s < nhot) {
+            code[s] = h.first[l] + nexth[l];
+            e[s].code = h.hb[l] + nexth[l]++;
+        } else {
+            code[s] = h.first[l] + h.nh[l] + nexte[l]++;
+        }
+    }
+    /* The code bits, block by block. */
+    bale__bitw w = {&bits, 0, 0, BALE_OK};
+    uint64_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i % B == 0) offs[i / B] = at;
+        uint32_t c = pos[ix[i]];
+        if (c < nhot) {
+            bale__bitw_put(&w, code[c], len[c]);
+            at += len[c];
+        } else {
+            size_t s = nhot + ((c - nhot) >> 8);
+            bale__bitw_put(&w, (uint64_t)code[s] << 8 | ((c - nhot) & 255), len[s] + 8u);
+            at += len[s] + 8u;
+        }
+    }
+    if ((err = bale__bitw_flush(&w)) != BALE_OK) goto done;
+    /* Hot keys in canonical order, FOR bit-packed; cold keys Elias-Fano;
+     * offsets relative to b * slope. */
+    uint64_t hmin = 0, hmax = 0;
+    for (size_t i = 0; i < nhot; i++) {
+        hmin = i == 0 || e[i].key < hmin ? e[i].key : hmin;
+        hmax = i == 0 || e[i].key > hmax ? e[i].key : hmax;
+    }
+    unsigned hw = bale__bit_width(hmax - hmin);
+    uint64_t cbase = ncold ? e[nhot].key : 0, range = ncold ? e[nd - 1].key - cbase : 0;
+    unsigned lw = ef_low_width(range, ncold);
+    uint64_t hn = ncold ? (range >> lw) + ncold : 0, slope = nb ? at / nb : 0, omax = 0;
+    for (size_t b = 0; b < nb; b++) omax |= offs[b] = zigzag(offs[b] - b * slope);
+    unsigned wo = bale__bit_width(omax);
+    if (hn > UINT32_MAX || slope > UINT32_MAX) { /* cannot happen: ncold <= 65536, n < 2^32 */
+        err = BALE_UNSUPPORTED;
+        goto done;
+    }
+    uint8_t hdr[BALE__DICT_BLOCKS_HEADER];
+    hdr[0] = 3;
+    hdr[1] = BALE__DICT_BLOCK_SHIFT;
+    hdr[2] = (uint8_t)h.L;
+    hdr[3] = (uint8_t)hw;
+    hdr[4] = (uint8_t)lw;
+    hdr[5] = (uint8_t)wo;
+    bale__store16(hdr + 6, (uint16_t)nhot);
+    bale__store32(hdr + 8, (uint32_t)ncold);
+    bale__store32(hdr + 12, (uint32_t)hn);
+    bale__store32(hdr + 16, (uint32_t)slope);
+    bale__store64(hdr + 20, hmin);
+    bale__store64(hdr + 28, cbase);
+    err = bale__buf_append(out, hdr, sizeof hdr);
+    for (unsigned l = 1; l <= h.L && err == BALE_OK; l++) {
+        uint8_t b2[2];
+        bale__store16(b2, (uint16_t)h.nh[l]);
+        err = bale__buf_append(out, b2, 2);
+    }
+    if (err == BALE_OK && h.L > 0) err = bale__buf_append(out, len + nhot, k);
+    for (size_t i = 0; i < nhot; i++) tmp[e[i].code] = e[i].key;
+    if (err == BALE_OK) err = bale__stream_put(out, tmp, nhot, hmin, hw);
+    for (size_t i = 0; i < ncold; i++) tmp[i] = (e[nhot + i].key - cbase) & (((uint64_t)1 << lw) - 1);
+    if (err == BALE_OK) err = bale__stream_put(out, tmp, ncold, 0, lw);
+    if (err == BALE_OK) err = bale__buf_reserve(out, (size_t)((hn + 7) / 8));
+    if (err == BALE_OK) {
+        uint8_t *hi = out->data + out->size;
+        memset(hi, 0, (size_t)((hn + 7) / 8));
+        for (size_t i = 0; i < ncold; i++) {
+            uint64_t p = ((e[nhot + i].key - cbase) >> lw) + i;
+            hi[p >> 3] |= (uint8_t)(1u << (p & 7));
+        }
+        out->size += (size_t)((hn + 7) / 8);
+    }
+    if (err == BALE_OK) err = bale__stream_put(out, offs, nb, 0, wo);
+    if (err == BALE_OK && bits.size) err = bale__buf_append(out, bits.data, bits.size);
+done:
+    bale__buf_free(&bits);
+    bale__free(pos);
+    bale__free(freq);
+    bale__free(len);
+    bale__free(code);
+    bale__free(tmp);
+    bale__free(offs);
+    return err;
+}
+
+/* A parsed mode 3 stage (pointers into it). */
+typedef struct dblk {
+    unsigned bs, hw, lw, wo;
+    uint64_t nhot, ncold, k, nb, hn, slope, hbase, cbase, nbits;
+    huf h;
+    const uint8_t *hot, *low, *high, *offs, *bits;
+    size_t size; /* bytes of the code bit string */
+} dblk;
+
+static bale_err parse_blocks(uint64_t count, const uint8_t *src, size_t n, dblk *d) {
+    BALE_RETURN_IF(n < BALE__DICT_BLOCKS_HEADER, BALE_CORRUPT);
+    memset(d, 0, sizeof *d);
+    d->bs = src[1];
+    d->h.L = src[2];
+    d->hw = src[3];
+    d->lw = src[4];
+    d->wo = src[5];
+    d->nhot = bale__load16(src + 6);
+    d->ncold = bale__load32(src + 8);
+    d->hn = bale__load32(src + 12);
+    d->slope = bale__load32(src + 16);
+    d->hbase = bale__load64(src + 20);
+    d->cbase = bale__load64(src + 28);
+    BALE_RETURN_IF(d->bs < BALE__DICT_BS_MIN || d->bs > BALE__DICT_BS_MAX ||
+                       d->h.L > BALE__HUF_MAXLEN || d->hw > 64 || d->lw > 63 || d->wo > 64 ||
+                       d->nhot > count || d->ncold > count || d->hn < d->ncold,
+                   BALE_CORRUPT);
+    d->k = (d->ncold + 255) / 256;
+    uint64_t nsym = d->nhot + d->k, sh = 0;
+    BALE_RETURN_IF((count == 0) != (nsym == 0) || (d->h.L == 0 && nsym > 1), BALE_CORRUPT);
+    bale__reader r;
+    bale__reader_init(&r, src + BALE__DICT_BLOCKS_HEADER, n - BALE__DICT_BLOCKS_HEADER);
+    const uint8_t *nh = bale__reader_take(&r, 2 * (size_t)d->h.L);
+    d->h.k = (uint32_t)d->k;
+    d->h.elen = bale__reader_take(&r, d->h.L ? (size_t)d->k : 0);
+    BALE_RETURN_IF(r.bad, BALE_CORRUPT);
+    for (unsigned l = 1; l <= d->h.L; l++) {
+        d->h.nh[l] = bale__load16(nh + 2 * (l - 1));
+        sh += d->h.nh[l];
+    }
+    for (uint64_t c = 0; d->h.L && c < d->k; c++) {
+        unsigned l = d->h.elen[c];
+        BALE_RETURN_IF(l == 0 || l > d->h.L, BALE_CORRUPT);
+        d->h.ne[l]++;
+    }
+    BALE_RETURN_IF(d->h.L > 0 && (sh != d->nhot || !huf_build(&d->h)), BALE_CORRUPT);
+    d->nb = (count >> d->bs) + ((count & (((uint64_t)1 << d->bs) - 1)) != 0);
+    uint64_t hb, lb, ob, left = bale__reader_left(&r);
+    BALE_RETURN_IF(!bale__stream_size(d->hw, d->nhot, &hb) ||
+                       !bale__stream_size(d->lw, d->ncold, &lb) ||
+                       !bale__stream_size(d->wo, d->nb, &ob) ||
+                       hb > left || lb > left - hb || (d->hn + 7) / 8 > left - hb - lb ||
+                       ob > left - hb - lb - (d->hn + 7) / 8,
+                   BALE_CORRUPT);
+    d->hot = r.p;
+    d->low = d->hot + hb;
+    d->high = d->low + lb;
+    d->offs = d->high + (d->hn + 7) / 8;
+    d->bits = d->offs + ob;
+    d->size = (size_t)(left - hb - lb - (d->hn + 7) / 8 - ob);
+    BALE_RETURN_IF(d->size > UINT64_MAX / 8, BALE_CORRUPT);
+    d->nbits = (uint64_t)d->size * 8;
+    return BALE_OK;
+}
+
+/* Bit offset of block b's codes (unchecked). */
+static uint64_t blk_offset(const dblk *d, uint64_t b) {
+    return b * d->slope + unzigzag(bale__stream_get1(d->offs, d->nb, d->wo, b));
+}
+
+/* 64 bits of the high bit vector from byte `at` (LSB-first, zeros past it). */
+static uint64_t ef_word(const dblk *d, size_t at) {
+    size_t nbytes = (size_t)((d->hn + 7) / 8);
+    if (at + 8 <= nbytes) return bale__load64(d->high + at);
+    uint64_t w = 0;
+    for (size_t i = 0; at + i < nbytes; i++) w |= (uint64_t)d->high[at + i] << (8 * i);
+    return w;
+}
+
+/* Cold value i (< ncold) by select on the high bits; 0 if malformed. */
+static int ef_get(const dblk *d, uint64_t i, uint64_t *value) {
+    size_t nbytes = (size_t)((d->hn + 7) / 8);
+    uint64_t seen = 0;
+    for (size_t at = 0; at < nbytes; at += 8) {
+        uint64_t w = ef_word(d, at);
+        unsigned c = (unsigned)__builtin_popcountll(w);
+        if (seen + c > i) {
+            for (uint64_t t = i - seen; t > 0; t--) w &= w - 1;
+            uint64_t p = (uint64_t)at * 8 + (unsigned)__builtin_ctzll(w);
+            if (p >= d->hn) return 0;
+            uint64_t low = bale__stream_get1(d->low, d->ncold, d->lw, i);
+            *value = (d->cbase + ((p - i) << d->lw | low)) ^ BALE__SIGN;
+            return 1;
+        }
+        seen += c;
+    }
+    return 0;
+}
+
+/* Decode table entry: base index into the value array (20 bits), code
+ * length (5), escape (1: 8 more bits, the low byte, added to the index),
+ * invalid code (1). */
+#define BLK_ESC ((uint32_t)1 << 25)
+#define BLK_BAD ((uint32_t)1 << 26)
+
+static inline __attribute__((always_inline)) uint64_t
+blk_step(const uint32_t *tab, unsigned sh, const uint64_t *vals, uint64_t lim,
+         const uint8_t *bits, uint64_t size, uint64_t *pos, uint32_t *bad, const int inside) {
+    /* inside: the caller proved 8 bytes readable at *pos / 8. */
+    uint64_t x = inside ? __builtin_bswap64(bale__load64(bits + (*pos >> 3))) << (*pos & 7)
+                        : bale__bits_peek(bits, size, *pos);
+    uint32_t e = tab[(x >> 1) >> sh];
+    unsigned len = (e >> 20) & 31, esc = (e >> 25) & 1;
+    uint64_t j = (e & 0xFFFFF) + (((x << len) >> 56) & (0 - (uint64_t)esc));
+    *bad |= (e >> 26) | (j >= lim);
+    *pos += len + 8 * esc;
+    return vals[j];
+}
+
+static bale_err decode_blocks(bale_dtype dtype, uint64_t count, const uint8_t *src,
+                              size_t n, bale_values *out) {
+    dblk d;
+    BALE_FORWARD_IF_ERROR(parse_blocks(count, src, n, &d));
+    bale_values v = {0};
+    if (count == 0) {
+        BALE_RETURN_IF(d.size != 0 || d.hn != 0, BALE_CORRUPT);
+        BALE_FORWARD_IF_ERROR(bale__values_alloc(&v, dtype, 0, 0));
+        *out = v;
+        return BALE_OK;
+    }
+    size_t nvals = (size_t)(d.nhot + 256 * d.k), ntab = (size_t)1 << d.h.L;
+    uint64_t *vals = bale__calloc(nvals, sizeof *vals);
+    uint32_t *tab = bale__malloc(ntab * sizeof *tab);
+    uint64_t *o = NULL;
+    bale_err err = BALE_NOMEM;
+    if (vals == NULL || tab == NULL) goto done;
+    err = BALE_CORRUPT;
+    /* The dictionary: hot keys, then the cold keys (Elias-Fano). */
+    bale__stream_get(d.hot, d.nhot, d.hw, 0, (size_t)d.nhot, d.hbase, vals);
+    for (uint64_t i = 0; i < d.nhot; i++) vals[i] ^= BALE__SIGN;
+    uint64_t *cold = vals + d.nhot, i = 0;
+    bale__stream_get(d.low, d.ncold, d.lw, 0, (size_t)d.ncold, 0, cold);
+    for (size_t at = 0; at < (d.hn + 7) / 8; at += 8) {
+        for (uint64_t w = ef_word(&d, at); w; w &= w - 1) {
+            uint64_t p = (uint64_t)at * 8 + (unsigned)__builtin_ctzll(w);
+            if (p >= d.hn || i == d.ncold) goto done;
+            cold[i] = (d.cbase + ((p - i) << d.lw | cold[i])) ^ BALE__SIGN;
+            i++;
+        }
+    }
+    if (i != d.ncold) goto done;
+    if (dtype == BALE_DTYPE_BOOL)
+        for (size_t j = 0; j < nvals; j++)
+            if (vals[j] > 1) goto done;
+    /* The decode table. */
+    for (size_t t = 0; t < ntab; t++) tab[t] = BLK_BAD;
+    if (d.h.L == 0) {
+        tab[0] = d.nhot ? 0 : (uint32_t)d.nhot | BLK_ESC;
+    }
+    uint32_t erank[BALE__HUF_MAXLEN + 1] = {0};
+    for (uint32_t l = 1; l <= d.h.L; l++) { /* hot symbols */
+        uint32_t span = (uint32_t)1 << (d.h.L - l);
+        for (uint32_t r = 0; r < d.h.nh[l]; r++) {
+            uint32_t *p = tab + (size_t)(d.h.first[l] + r) * span;
+            for (uint32_t s = 0; s < span; s++) p[s] = l << 20 | (d.h.hb[l] + r);
+        }
+    }
+    for (uint32_t c = 0; c < d.h.k && d.h.L > 0; c++) { /* escape classes */
+        uint32_t l = d.h.elen[c], span = (uint32_t)1 << (d.h.L - l);
+        uint32_t *p = tab + (size_t)(d.h.first[l] + d.h.nh[l] + erank[l]++) * span;
+        uint32_t e = (uint32_t)l << 20 | (uint32_t)(d.nhot + 256 * (uint64_t)c) | BLK_ESC;
+        for (uint32_t s = 0; s < span; s++) p[s] = e;
+    }
+    if (dtype == BALE_DTYPE_BOOL) {
+        o = bale__malloc((size_t)count * 8);
+        if (o == NULL) {
+            err = BALE_NOMEM;
+            goto done;
+        }
+    } else {
+        err = bale__values_alloc(&v, dtype, count, 0);
+        if (err != BALE_OK) goto done;
+        err = BALE_CORRUPT;
+        o = v.data;
+    }
+    uint64_t B = (uint64_t)1 << d.bs, at = 0, lim = d.nhot + d.ncold;
+    unsigned sh = 63 - d.h.L;
+    uint32_t bad = 0;
+    for (uint64_t b = 0; b < d.nb;) {
+        uint64_t s = b << d.bs, p0 = blk_offset(&d, b);
+        if (p0 != at) goto done;
+        if (b + BALE__DICT_STREAMS <= d.nb && count - s >= BALE__DICT_STREAMS * B) {
+            /* Several blocks at once: independent bit positions, more ILP. */
+            uint64_t p[BALE__DICT_STREAMS], q[BALE__DICT_STREAMS];
+            p[0] = q[0] = p0;
+            for (unsigned k = 1; k < BALE__DICT_STREAMS; k++) {
+                p[k] = q[k] = blk_offset(&d, b + k);
+                if (p[k] > d.nbits) goto done;
+            }
+            uint64_t *ob = o + s;
+            /* A step moves at most 20 bits: B steps from the furthest start
+             * plus the 8-byte read stay inside, or every read is checked. */
+            uint64_t far = p[0];
+            for (unsigned k = 1; k < BALE__DICT_STREAMS; k++) far = p[k] > far ? p[k] : far;
+            if (far + 20 * B + 64 <= d.nbits) {
+                for (uint64_t j = 0; j < B; j++) {
+#pragma GCC unroll 4
+                    for (unsigned k = 0; k < BALE__DICT_STREAMS; k++)
+                        ob[k * B + j] =
+                            blk_step(tab, sh, vals, lim, d.bits, d.size, &p[k], &bad, 1);
+                }
+            } else {
+                for (uint64_t j = 0; j < B; j++) {
+#pragma GCC unroll 4
+                    for (unsigned k = 0; k < BALE__DICT_STREAMS; k++)
+                        ob[k * B + j] =
+                            blk_step(tab, sh, vals, lim, d.bits, d.size, &p[k], &bad, 0);
+                }
+            }
+            for (unsigned k = 0; k + 1 < BALE__DICT_STREAMS; k++)
+                if (p[k] != q[k + 1]) goto done;
+            at = p[BALE__DICT_STREAMS - 1];
+            b += BALE__DICT_STREAMS;
+        } else {
+            uint64_t len = count - s < B ? count - s : B;
+            for (uint64_t j = 0; j < len; j++)
+                o[s + j] = blk_step(tab, sh, vals, lim, d.bits, d.size, &p0, &bad, 0);
+            at = p0;
+            b++;
+        }
+        if (bad || at > d.nbits) goto done;
+    }
+    /* The bit string ends in its last byte, padded with zeros. */
+    if ((at + 7) / 8 != d.size) goto done;
+    if ((at & 7) && (d.bits[d.size - 1] & (0xFFu >> (at & 7)))) goto done;
+    if (dtype == BALE_DTYPE_BOOL) {
+        err = bale__values_alloc(&v, dtype, count, 0);
+        if (err != BALE_OK) goto done;
+        for (uint64_t j = 0; j < count; j++) ((uint8_t *)v.data)[j] = (uint8_t)o[j];
+    }
+    *out = v;
+    v.data = NULL;
+    err = BALE_OK;
+done:
+    if (dtype == BALE_DTYPE_BOOL) bale__free(o);
+    bale_values_free(&v);
+    bale__free(vals);
+    bale__free(tab);
+    return err;
+}
+
+static bale_err get_blocks(bale_dtype dtype, uint64_t count, const uint8_t *src, size_t n,
+                           uint64_t index, bale_values *out) {
+    dblk d;
+    BALE_FORWARD_IF_ERROR(parse_blocks(count, src, n, &d));
+    uint64_t b = index >> d.bs, j = index & (((uint64_t)1 << d.bs) - 1);
+    /* The lines get will touch, fetched in parallel before the dependent
+     * reads (offset -> codes -> value): the block's codes near their
+     * predicted place, and the hot values. */
+    uint64_t guess = (b * d.slope) >> 3;
+    for (uint64_t at = guess; at < guess + 128 && at < d.size; at += 64)
+        __builtin_prefetch(d.bits + at);
+    size_t hot_bytes = (size_t)((d.nhot * d.hw + 7) / 8);
+    for (size_t at = 0; at < hot_bytes && at < 512; at += 64) __builtin_prefetch(d.hot + at);
+    uint64_t pos = blk_offset(&d, b), x;
+    BALE_RETURN_IF(pos > d.nbits, BALE_CORRUPT);
+    unsigned len = 0;
+    int esc = d.nhot == 0;
+    uint32_t sym = 0;
+    if (d.h.L == 0) {
+        pos += esc ? 8 * j : 0;
+        x = bale__bits_peek(d.bits, d.size, pos);
+    } else {
+        /* Skip j codes without building a table: in the top 16 bits y of a
+         * canonical code, its length is 1 + the number of l with y >= lim[l]
+         * (lim[l]: the end of the codes of length <= l), and it is an escape
+         * (8 more bits) when y >= hlim[len].  Several codes per 64-bit peek
+         * (at least 57 bits valid, a code with its low byte is at most 20).
+         * A malformed code only misplaces the bounded reads; the final code
+         * is decoded with checks. */
+        uint32_t lim[BALE__HUF_MAXLEN], hlim[BALE__HUF_MAXLEN + 1];
+        for (unsigned l = 1; l <= BALE__HUF_MAXLEN; l++) {
+            if (l < d.h.L) lim[l - 1] = (d.h.first[l] + d.h.nh[l] + d.h.ne[l]) << (16 - l);
+            else lim[l - 1] = 1u << 16;
+            hlim[l] = l <= d.h.L ? (d.h.first[l] + d.h.nh[l]) << (16 - l) : 1u << 16;
+        }
+        for (uint64_t t = 0; t < j;) {
+            x = bale__bits_peek(d.bits, d.size, pos);
+            unsigned used = 0;
+            do {
+                uint32_t y = (uint32_t)((x << used) >> 48), l = 1;
+#pragma GCC unroll 12
+                for (unsigned i = 0; i + 1 < BALE__HUF_MAXLEN; i++) l += y >= lim[i];
+                used += l + ((y >= hlim[l]) << 3);
+                t++;
+            } while (t < j && used <= 57 - (BALE__HUF_MAXLEN + 8));
+            pos += used;
+        }
+        x = bale__bits_peek(d.bits, d.size, pos);
+        BALE_RETURN_IF(!huf_decode1(&d.h, x, &len, &esc, &sym), BALE_CORRUPT);
+    }
+    uint64_t value;
+    if (!esc) {
+        BALE_RETURN_IF(sym >= d.nhot, BALE_CORRUPT);
+        value = (d.hbase + bale__stream_get1(d.hot, d.nhot, d.hw, sym)) ^ BALE__SIGN;
+    } else {
+        uint64_t ci = (uint64_t)sym << 8 | ((x << len) >> 56);
+        BALE_RETURN_IF(ci >= d.ncold || !ef_get(&d, ci, &value), BALE_CORRUPT);
+    }
+    BALE_RETURN_IF(pos + len + (esc ? 8u : 0u) > d.nbits, BALE_CORRUPT);
+    BALE_RETURN_IF(dtype == BALE_DTYPE_BOOL && value > 1, BALE_CORRUPT);
+    BALE_FORWARD_IF_ERROR(bale__values_alloc(out, dtype, 1, 0));
+    store_value(out, 0, value);
+    return BALE_OK;
+}
+
 bale_err bale__dict_fixed_decode(bale_dtype dtype, uint64_t count,
                                  const uint8_t *src, size_t n, uint64_t data_size,
                                  bale_values *out) {
     (void)data_size;
-    BALE_RETURN_IF(n < 1 || src[0] > 2, BALE_CORRUPT);
+    BALE_RETURN_IF(n < 1 || src[0] > 3, BALE_CORRUPT);
+    if (src[0] == 3) return decode_blocks(dtype, count, src, n, out);
     if (src[0] == 2) return decode_sections(dtype, count, src, n, out);
     return src[0] == 0 ? decode_packed(dtype, count, src, n, out)
                        : decode_planes(dtype, count, src, n, out);
@@ -572,7 +1182,8 @@ bale_err bale__dict_fixed_get(bale_dtype dtype, uint64_t count,
                               const uint8_t *src, size_t n, uint64_t index,
                               bale_values *out) {
     BALE_RETURN_IF(index >= count, BALE_RANGE);
-    BALE_RETURN_IF(n < 1 || src[0] > 2, BALE_CORRUPT);
+    BALE_RETURN_IF(n < 1 || src[0] > 3, BALE_CORRUPT);
+    if (src[0] == 3) return get_blocks(dtype, count, src, n, index, out);
     if (src[0] != 0) {
         bale_values all;
         BALE_FORWARD_IF_ERROR(bale__dict_fixed_decode(dtype, count, src, n, 0, &all));

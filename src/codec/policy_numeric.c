@@ -160,18 +160,21 @@ bale_err bale__policy_numeric(const bale_values *in, int level,
             cands[ncand++] = (candidate){BALE_ENC_DELTA, BALE__VAR_PATCHED, B_NONE | B_ZSTD};
             cands[ncand++] = (candidate){BALE_ENC_DELTA, BALE__VAR_BLOCKS, B_NONE};
         }
-        else if (dict_worth_trying(in))
+        else if (dict_worth_trying(in)) {
             cands[ncand++] = (candidate){BALE_ENC_DICT, BALE__VAR_SECTIONS, B_NONE};
-        else
+            cands[ncand++] = (candidate){BALE_ENC_DICT, BALE__VAR_BLOCKS, B_NONE};
+        } else
             cands[ncand++] = (candidate){BALE_ENC_FOR, BALE__VAR_PLANES, B_ZSTD};
     } else {
         /* Floats: no real data to tune on (design-numeric.md); bit patterns
          * through SHUFFLE, with DICT when values repeat, else XORFLOAT. */
         pre[npre++] = (sized){BALE_ENC_PLAIN, BALE__VAR_PACKED, 8 * n};
-        if (dict_worth_trying(in))
+        if (dict_worth_trying(in)) {
             cands[ncand++] = (candidate){BALE_ENC_DICT, BALE__VAR_SECTIONS, B_NONE};
-        else
+            cands[ncand++] = (candidate){BALE_ENC_DICT, BALE__VAR_BLOCKS, B_NONE};
+        } else {
             cands[ncand++] = (candidate){BALE_ENC_XORFLOAT, BALE__VAR_PACKED, B_ZSTD};
+        }
         cands[ncand++] = (candidate){BALE_ENC_SHUFFLE, BALE__VAR_PACKED, B_ZSTD};
     }
     choice best = {{0}, {0}, 0};      /* smallest overall */

@@ -461,6 +461,124 @@ static void test_delta_blocks(void) {
     bale__buf_free(&st);
 }
 
+/* DICT blocked (mode 3): decode and get of every element, one and many
+ * blocks, escapes of several classes, every dtype; then malformed stages. */
+static void dict_blocks_check(const bale_values *in) {
+    const bale__encoding_impl *impl = bale__encoding_find(BALE_ENC_DICT);
+    bale__buf st = {0};
+    ASSERT_OK(bale__dict_fixed_encode_variant(in, BALE__VAR_BLOCKS, &st));
+    ASSERT_TRUE(st.size >= 36 && st.data[0] == 3);
+    bale_values out;
+    ASSERT_OK(impl->decode(in->dtype, in->count, st.data, st.size, in->data_size, &out));
+    tu_assert_same(in, &out);
+    bale_values_free(&out);
+    size_t w = bale_dtype_width(in->dtype);
+    for (uint64_t i = 0; i < in->count; i++) {
+        bale_values one;
+        ASSERT_OK(impl->get(in->dtype, in->count, st.data, st.size, i, &one));
+        ASSERT_MEM_EQ(one.data, (const uint8_t *)in->data + i * w, w);
+        bale_values_free(&one);
+    }
+    bale_values one;
+    ASSERT_ERR(impl->get(in->dtype, in->count, st.data, st.size, in->count, &one), BALE_RANGE);
+    /* A byte less or more is corrupt for decode. */
+    ASSERT_TRUE(impl->decode(in->dtype, in->count, st.data, st.size - 1, in->data_size, &out) !=
+                BALE_OK);
+    uint8_t *p = malloc(st.size + 1);
+    memcpy(p, st.data, st.size);
+    p[st.size] = 0;
+    ASSERT_TRUE(impl->decode(in->dtype, in->count, p, st.size + 1, in->data_size, &out) != BALE_OK);
+    free(p);
+    bale__buf_free(&st);
+}
+
+static void test_dict_blocks(void) {
+    static int64_t v[20000];
+    bale_values in = tu_ints(v, 0);
+    dict_blocks_check(&in);
+    v[0] = INT64_MIN;
+    in = tu_ints(v, 1);
+    dict_blocks_check(&in);
+    int64_t ext[] = {INT64_MIN, INT64_MAX, INT64_MIN, 0, -1, INT64_MAX, 1, INT64_MIN};
+    in = tu_ints(ext, 8);
+    dict_blocks_check(&in);
+    size_t sizes[] = {2, 31, 32, 33, 1000, 8192, 20000};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        size_t n = sizes[s];
+        in = tu_ints(v, n);
+        for (size_t i = 0; i < n; i++) v[i] = INT64_MAX; /* constant: no code bits */
+        dict_blocks_check(&in);
+        for (size_t i = 0; i < n; i++) v[i] = i % 2 ? INT64_MAX : INT64_MIN;
+        dict_blocks_check(&in);
+        /* skewed small values (delay-like), long codes included */
+        for (size_t i = 0; i < n; i++) {
+            uint64_t r = rnd();
+            v[i] = (int64_t)(__builtin_ctzll(r | (1ull << 40)) * 3) - 5 + (int64_t)(r >> 60);
+        }
+        dict_blocks_check(&in);
+        /* many distinct values, repeated (escape classes) */
+        for (size_t i = 0; i < n; i++) v[i] = (int64_t)(rnd() % 3000) * 7 - 9000;
+        dict_blocks_check(&in);
+        for (size_t i = 0; i < n; i++) v[i] = (int64_t)(rnd() % 600) * 1000003 + INT64_MIN / 2;
+        dict_blocks_check(&in);
+        /* all distinct, wide (Elias-Fano with a wide low part) */
+        for (size_t i = 0; i < n; i++) v[i] = (int64_t)rnd();
+        if (n <= BALE_DICT_MAX_DISTINCT) dict_blocks_check(&in);
+    }
+    static double f[3000];
+    for (size_t i = 0; i < 3000; i++) f[i] = (double)(rnd() % 700) * 0.5 - 3.25;
+    f[7] = -0.0;
+    in = tu_floats(f, 3000);
+    dict_blocks_check(&in);
+    static uint8_t b[1000];
+    for (size_t i = 0; i < 1000; i++) b[i] = rnd() % 5 == 0;
+    in = tu_bools(b, 1000);
+    dict_blocks_check(&in);
+    /* Every bit flipped and every truncation of a multi-block stage with
+     * escapes: an error or values, never a crash (ASan). */
+    for (size_t i = 0; i < 700; i++) v[i] = (int64_t)(rnd() % 400) * 3;
+    in = tu_ints(v, 700);
+    bale__buf st = {0};
+    ASSERT_OK(bale__dict_fixed_encode_variant(&in, BALE__VAR_BLOCKS, &st));
+    const bale__encoding_impl *impl = bale__encoding_find(BALE_ENC_DICT);
+    uint8_t *p = malloc(st.size);
+    for (size_t i = 0; i < st.size; i++) {
+        for (unsigned bit = 0; bit < 8; bit++) {
+            memcpy(p, st.data, st.size);
+            p[i] ^= (uint8_t)(1u << bit);
+            decode_any(impl, BALE_DTYPE_INT, 700, p, st.size);
+        }
+        uint8_t *q = malloc(i ? i : 1);
+        memcpy(q, st.data, i);
+        decode_any(impl, BALE_DTYPE_INT, 700, q, i); /* truncated, exact size for ASan */
+        free(q);
+    }
+    /* Specific malformations are rejected before any code is read. */
+    bale_values out;
+    memcpy(p, st.data, st.size);
+    p[1] = 3; /* block shift below the minimum */
+    ASSERT_ERR(impl->decode(BALE_DTYPE_INT, 700, p, st.size, 5600, &out), BALE_CORRUPT);
+    memcpy(p, st.data, st.size);
+    p[2] = 13; /* code lengths above 12 */
+    ASSERT_ERR(impl->decode(BALE_DTYPE_INT, 700, p, st.size, 5600, &out), BALE_CORRUPT);
+    memcpy(p, st.data, st.size);
+    p[36] = 0xff; /* over-full code (Kraft sum > 1) */
+    p[37] = 0x0f;
+    ASSERT_ERR(impl->decode(BALE_DTYPE_INT, 700, p, st.size, 5600, &out), BALE_CORRUPT);
+    ASSERT_ERR(impl->get(BALE_DTYPE_INT, 700, p, st.size, 3, &out), BALE_CORRUPT);
+    memcpy(p, st.data, st.size);
+    p[36 + 2 * p[2]] = 0; /* escape class with no code length */
+    ASSERT_ERR(impl->decode(BALE_DTYPE_INT, 700, p, st.size, 5600, &out), BALE_CORRUPT);
+    memcpy(p, st.data, st.size);
+    p[8] ^= 0x40; /* cold count no longer matches the Elias-Fano bits */
+    ASSERT_ERR(impl->decode(BALE_DTYPE_INT, 700, p, st.size, 5600, &out), BALE_CORRUPT);
+    memcpy(p, st.data, st.size);
+    p[16] ^= 1; /* slope: every block offset moves */
+    ASSERT_ERR(impl->decode(BALE_DTYPE_INT, 700, p, st.size, 5600, &out), BALE_CORRUPT);
+    free(p);
+    bale__buf_free(&st);
+}
+
 static void test_corrupt_stages(void) {
     static int64_t v[300];
     for (size_t i = 0; i < 300; i++) v[i] = (int64_t)(i * 3 + rnd() % 3);
@@ -574,4 +692,5 @@ static void test_flights(void) {
 BALE_TEST_MAIN(BALE_TEST(test_int_edges), BALE_TEST(test_every_width),
                BALE_TEST(test_floats), BALE_TEST(test_bools),
                BALE_TEST(test_dict_too_many), BALE_TEST(test_allocation_failures),
-               BALE_TEST(test_corrupt_stages), BALE_TEST(test_delta_blocks), BALE_TEST(test_flights))
+               BALE_TEST(test_corrupt_stages), BALE_TEST(test_delta_blocks), BALE_TEST(test_dict_blocks),
+               BALE_TEST(test_flights))
