@@ -4,6 +4,8 @@
  */
 #include "chunk_internal.h"
 
+#include "../codec/str_internal.h"
+
 static uint64_t header_checksum(const uint8_t *bytes, const uint8_t *payload,
                                 uint64_t payload_size) {
     uint64_t seed = bale__hash64(bytes, 40, 0);
@@ -93,6 +95,7 @@ bale_err bale_chunk_encode_with(const bale_values *values, const bale_codec_opts
     bale_chunk *c = (bale_chunk *)mem;
     atomic_init(&c->refcount, 1);
     c->symtab = bale_symtab_incref((bale_symtab *)res.symtab);
+    atomic_init(&c->fsst_dec, NULL);
     c->size = total - sizeof(bale_chunk);
     uint8_t *h = c->bytes;
     uint64_t payload_size = c->size - BALE_CHUNK_HEADER_SIZE;
@@ -174,6 +177,24 @@ bale_err bale_chunk_decode(const bale_chunk *chunk, bale_values *out) {
     return decode_checked(chunk, out);
 }
 
+/* The FSST decoder cached on a self-contained FSST chunk: built on first use
+ * and published with a compare-exchange; when two threads race, the loser
+ * frees its copy and uses the winner's.  NULL when it cannot be built (then
+ * the get builds a transient one and reports any error itself). */
+static const bale__fsst_dec *chunk_fsst_dec(const bale_chunk *chunk, uint64_t count,
+                                            const uint8_t *stage, size_t stage_size) {
+    bale_chunk *c = (bale_chunk *)chunk; /* the cache is not part of the bytes */
+    bale__fsst_dec *d = atomic_load_explicit(&c->fsst_dec, memory_order_acquire);
+    if (d != NULL) return d;
+    bale__fsst_dec *fresh;
+    if (bale__fsst_dec_new(count, stage, stage_size, &fresh) != BALE_OK) return NULL;
+    if (atomic_compare_exchange_strong_explicit(&c->fsst_dec, &d, fresh, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return fresh;
+    bale__fsst_dec_free(fresh); /* another thread published first: d is its */
+    return d;
+}
+
 bale_err bale_chunk_get(const bale_chunk *chunk, uint64_t index,
                         bale_values *out) {
     BALE_RETURN_IF(chunk == NULL || out == NULL, BALE_INVALID);
@@ -189,9 +210,16 @@ bale_err bale_chunk_get(const bale_chunk *chunk, uint64_t index,
         uint8_t *owned;
         BALE_FORWARD_IF_ERROR(bale__chunk_stage(chunk, &stage, &stage_size, &owned));
         const bale__tab_ops *tops = chunk->symtab ? bale__encoding_tab_ops(impl->id) : NULL;
-        bale_err err = tops != NULL
-                           ? tops->get_tab(chunk->symtab, dtype, count, stage, stage_size, index, out)
-                           : impl->get(dtype, count, stage, stage_size, index, out);
+        bale_err err;
+        if (impl->id == BALE_ENC_FSST) {
+            const bale__fsst_dec *d =
+                chunk->symtab ? NULL : chunk_fsst_dec(chunk, count, stage, stage_size);
+            err = bale__fsst_get_with(d, chunk->symtab, dtype, count, stage, stage_size, index, out);
+        } else {
+            err = tops != NULL
+                      ? tops->get_tab(chunk->symtab, dtype, count, stage, stage_size, index, out)
+                      : impl->get(dtype, count, stage, stage_size, index, out);
+        }
         bale__free(owned);
         return err;
     }
@@ -217,6 +245,7 @@ static bale_err load(const void *bytes, size_t size, const bale_symtab *tab, bal
     BALE_RETURN_IF(c == NULL, BALE_NOMEM);
     atomic_init(&c->refcount, 1);
     c->symtab = NULL;
+    atomic_init(&c->fsst_dec, NULL);
     c->size = size;
     memcpy(c->bytes, b, size);
     /* Does the stage reference a table?  Then it must be `tab`: the decoder
@@ -355,6 +384,7 @@ void bale_chunk_decref(bale_chunk *chunk) {
     if (chunk == NULL) return;
     if (atomic_fetch_sub_explicit(&chunk->refcount, 1, memory_order_acq_rel) == 1) {
         bale_symtab_decref(chunk->symtab);
+        bale__fsst_dec_free(atomic_load_explicit(&chunk->fsst_dec, memory_order_acquire));
         bale__free(chunk);
     }
 }
@@ -367,6 +397,10 @@ bale_dtype bale_chunk_dtype(const bale_chunk *c) { return (bale_dtype)c->bytes[5
 uint64_t bale_chunk_count(const bale_chunk *c) { return bale__load64(c->bytes + 8); }
 uint64_t bale_chunk_raw_size(const bale_chunk *c) { return bale__load64(c->bytes + 16); }
 uint64_t bale_chunk_encoded_size(const bale_chunk *c) { return c->size; }
-uint64_t bale_chunk_nbytes(const bale_chunk *c) { return sizeof(bale_chunk) + c->size; }
+uint64_t bale_chunk_nbytes(const bale_chunk *c) {
+    /* + the FSST decoder a get cached, if any */
+    bale__fsst_dec *d = atomic_load_explicit(&((bale_chunk *)c)->fsst_dec, memory_order_acquire);
+    return sizeof(bale_chunk) + c->size + bale__fsst_dec_nbytes(d);
+}
 bale_encoding bale_chunk_encoding(const bale_chunk *c) { return (bale_encoding)c->bytes[6]; }
 bale_backend bale_chunk_backend(const bale_chunk *c) { return (bale_backend)c->bytes[7]; }

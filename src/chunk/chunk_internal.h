@@ -50,10 +50,18 @@
 #define BALE_CHUNK_MAX_EXPANSION ((uint64_t)1 << 16)
 #define BALE_CHUNK_EXPANSION_SLACK ((uint64_t)1 << 20)
 
+struct bale__fsst_dec; /* src/codec/str_internal.h */
+
 struct bale_chunk {
     _Atomic int64_t refcount;
     bale_symtab *symtab; /* owned reference to the shared table the stage
                             uses, or NULL (self-contained) */
+    /* The decoder of a self-contained FSST stage, built on the first get and
+     * kept (owned) until the chunk is freed; NULL until then.  Published
+     * once with a compare-exchange (a thread that loses frees its own), never
+     * changed after: the chunk's bytes stay immutable.  Counted in
+     * bale_chunk_nbytes. */
+    _Atomic(struct bale__fsst_dec *) fsst_dec;
     uint64_t size;   /* bytes of bytes[]: header + payload */
     uint8_t bytes[]; /* serialized chunk, BALE_CHUNK_HEADER_SIZE + payload */
 };

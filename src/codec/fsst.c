@@ -80,8 +80,14 @@
 #define FSST_MAX_PREFIX 255u
 /* Longest Huffman code: the decode table has 2^FSST_HUFF_MAX_LEN entries. */
 #define FSST_HUFF_MAX_LEN 11u
-/* A get builds a lookup table of this many bits (cheap to fill). */
+/* A get without a cached decoder builds a lookup table of this many bits
+ * (cheap to fill); the decoder a chunk caches for its gets has one of
+ * FSST_HUFF_CACHE_BITS (2^bits x 2 bytes: the cache's size is measured in
+ * docs/design-strings.md). */
 #define FSST_HUFF_GET_BITS 8u
+#ifndef FSST_HUFF_CACHE_BITS
+#define FSST_HUFF_CACHE_BITS 8u
+#endif
 /* Auto flags: FRONT when shared prefixes cover at least 1/this of the
  * bytes (sorted keys, paths, URLs); HUFF when it saves at least 1/this of
  * the byte-mode body (it costs decode speed). */
@@ -493,55 +499,139 @@ done:
     return err;
 }
 
-/* Canonical codes from lengths: symbols ordered by (length, symbol). */
-typedef struct huff_dec {
-    unsigned A, maxlen;
+/* ---- decoder ------------------------------------------------------------------
+ * A parsed FSST decoder: the symbols by code and, for HUFF stages, the
+ * canonical Huffman code as a lookup table of `tbits` bits (the rare codes
+ * longer than that take a slow path over first/count/list).  Built once per
+ * full decode, once per shared table, and once per chunk for gets (the chunk
+ * layer caches it: bale__fsst_dec_new).  One allocation: this struct, then
+ * list[A] and table[1 << tbits]. */
+struct bale__fsst_dec {
+    unsigned flags;  /* the stage's BALE_FSST_FRONT | BALE_FSST_HUFF */
+    unsigned nsym;   /* codes 0..nsym-1 are symbols; Huffman symbol nsym is
+                        the escape, nsym+1 the end of a value, nsym+2+p a
+                        shared prefix of p bytes */
+    unsigned A;      /* Huffman alphabet (0 without HUFF) */
+    unsigned maxlen; /* longest code */
+    unsigned tbits;  /* bits of the lookup table, <= maxlen */
     uint32_t first[FSST_HUFF_MAX_LEN + 2]; /* first code of each length */
-    uint32_t count[FSST_HUFF_MAX_LEN + 2];
-    uint32_t base[FSST_HUFF_MAX_LEN + 2];  /* index in `list` of that first code */
-    uint16_t list[FSST_ALPHABET_MAX];
-    unsigned tbits;
-    uint16_t table[1u << FSST_HUFF_MAX_LEN]; /* (len << 10) | symbol, 0 = slow path */
-} huff_dec;
+    uint32_t count[FSST_HUFF_MAX_LEN + 2]; /* codes of each length */
+    uint32_t base[FSST_HUFF_MAX_LEN + 2];  /* index in list of that first code */
+    const uint16_t *list;                  /* symbols in canonical order */
+    const uint16_t *table; /* (code length << 10) | symbol; symbol A: no code of <= tbits bits */
+    /* Full-width tables only (else NULL), the fast path of a full decode:
+     * one or two plain symbols whose codes fit in tbits bits, s1 | s2 << 10 |
+     * bits << 20 (s2 = FSST_DEC_NONE, of length 0, when there is no second),
+     * or FSST_DEC_SPECIAL.  Decodes without a branch on the symbol count and
+     * halves the serial lookups on frequent symbols. */
+    const uint32_t *pairs;
+    uint64_t nbytes;       /* the allocation, with the allocator's prefix */
+    uint64_t sym[FSST_MAX_SYMBOLS + 1]; /* symbol bytes, zero past the length */
+    uint8_t len[FSST_MAX_SYMBOLS + 1];
+};
+typedef struct bale__fsst_dec fsst_dec;
+#define FSST_DEC_NONE FSST_MAX_SYMBOLS /* sym 0, len 0 */
+#define FSST_DEC_SPECIAL 0x80000000u
 
-/* Builds the canonical decoder; BALE_CORRUPT if the lengths over-subscribe
- * the code space or use no symbol. */
-static bale_err huff_dec_init(huff_dec *d, const uint8_t *len, unsigned A,
-                              unsigned tbits) {
-    memset(d->count, 0, sizeof d->count);
+/* Builds a decoder from nsym symbols and, with HUFF, the A code lengths `hl`
+ * (0 = unused); BALE_CORRUPT if a length exceeds FSST_HUFF_MAX_LEN, or the
+ * lengths over-subscribe the code space or use no symbol. */
+static bale_err dec_build(unsigned flags, const uint64_t *sym, const uint8_t *len, unsigned nsym,
+                          const uint8_t *hl, unsigned A, unsigned tbits_max, fsst_dec **out) {
+    int huff = (flags & BALE_FSST_HUFF) != 0;
+    uint32_t count[FSST_HUFF_MAX_LEN + 2] = {0};
+    unsigned maxlen = 0;
+    if (huff) {
+        uint32_t kraft = 0;
+        for (unsigned s = 0; s < A; s++) {
+            BALE_RETURN_IF(hl[s] > FSST_HUFF_MAX_LEN, BALE_CORRUPT);
+            count[hl[s]]++;
+            if (hl[s] > maxlen) maxlen = hl[s];
+            if (hl[s]) kraft += 1u << (FSST_HUFF_MAX_LEN - hl[s]);
+        }
+        BALE_RETURN_IF(maxlen == 0 || kraft > (1u << FSST_HUFF_MAX_LEN), BALE_CORRUPT);
+    } else {
+        A = 0;
+    }
+    unsigned tbits = tbits_max < maxlen ? tbits_max : maxlen;
+    size_t tsize = huff ? (size_t)1 << tbits : 0;
+    size_t psize = huff && tbits == FSST_HUFF_MAX_LEN ? tsize : 0;
+    size_t bytes = sizeof(fsst_dec) + psize * sizeof(uint32_t) + ((size_t)A + tsize) * sizeof(uint16_t);
+    fsst_dec *d = bale__malloc(bytes);
+    BALE_RETURN_IF(d == NULL, BALE_NOMEM);
+    uint32_t *pairs = (uint32_t *)(void *)(d + 1);
+    uint16_t *list = (uint16_t *)(void *)(pairs + psize), *table = list + A;
+    d->pairs = psize ? pairs : NULL;
+    d->flags = flags & BALE_FSST_ALL_FLAGS;
+    d->nsym = nsym;
     d->A = A;
-    d->maxlen = 0;
-    for (unsigned s = 0; s < A; s++) {
-        d->count[len[s]]++;
-        if (len[s] > d->maxlen) d->maxlen = len[s];
-    }
-    d->count[0] = 0;
-    BALE_RETURN_IF(d->maxlen == 0, BALE_CORRUPT);
-    uint32_t code = 0, idx = 0, kraft = 0;
-    for (unsigned l = 1; l <= FSST_HUFF_MAX_LEN; l++) {
-        d->first[l] = code;
-        d->base[l] = idx;
-        idx += d->count[l];
-        kraft += d->count[l] << (FSST_HUFF_MAX_LEN - l);
-        code = (code + d->count[l]) << 1;
-    }
-    BALE_RETURN_IF(kraft > (1u << FSST_HUFF_MAX_LEN), BALE_CORRUPT);
-    uint32_t fill[FSST_HUFF_MAX_LEN + 2];
-    memcpy(fill, d->base, sizeof fill);
-    for (unsigned s = 0; s < A; s++)
-        if (len[s]) d->list[fill[len[s]]++] = (uint16_t)s;
-    d->tbits = tbits < d->maxlen ? tbits : d->maxlen;
-    unsigned T = d->tbits;
-    memset(d->table, 0, sizeof(uint16_t) << T);
-    for (unsigned l = 1; l <= T; l++) {
-        for (uint32_t k = 0; k < d->count[l]; k++) {
-            uint32_t c = d->first[l] + k;
-            uint16_t e = (uint16_t)(l << 10 | d->list[d->base[l] + k]);
-            uint32_t lo = c << (T - l), hi = (c + 1) << (T - l);
-            for (uint32_t x = lo; x < hi; x++) d->table[x] = e;
+    d->maxlen = maxlen;
+    d->tbits = tbits;
+    d->list = list;
+    d->table = table;
+    d->nbytes = bytes + 16; /* the allocator's size prefix (design.md) */
+    /* Entries nsym..FSST_DEC_NONE-1 are never read (codes >= nsym are no
+     * symbols); FSST_DEC_NONE is the empty symbol. */
+    memcpy(d->sym, sym, nsym * sizeof *sym);
+    memcpy(d->len, len, nsym);
+    d->sym[FSST_DEC_NONE] = 0;
+    d->len[FSST_DEC_NONE] = 0;
+    memcpy(d->count, count, sizeof count);
+    if (huff) {
+        d->count[0] = 0;
+        uint32_t code = 0, idx = 0, fill[FSST_HUFF_MAX_LEN + 2];
+        for (unsigned l = 0; l <= FSST_HUFF_MAX_LEN + 1; l++) d->first[l] = d->base[l] = 0;
+        for (unsigned l = 1; l <= FSST_HUFF_MAX_LEN; l++) {
+            d->first[l] = code;
+            d->base[l] = idx;
+            idx += d->count[l];
+            code = (code + d->count[l]) << 1;
+        }
+        memcpy(fill, d->base, sizeof fill);
+        for (unsigned s = 0; s < A; s++)
+            if (hl[s]) list[fill[hl[s]]++] = (uint16_t)s;
+        for (size_t x = 0; x < tsize; x++) table[x] = (uint16_t)A;
+        for (unsigned l = 1; l <= tbits; l++) {
+            for (uint32_t k = 0; k < d->count[l]; k++) {
+                uint32_t c = d->first[l] + k;
+                uint16_t e = (uint16_t)(l << 10 | list[d->base[l] + k]);
+                uint32_t lo = c << (tbits - l), hi = (c + 1) << (tbits - l);
+                for (uint32_t x = lo; x < hi; x++) table[x] = e;
+            }
+        }
+        /* The fast table: at each index the symbol whose code starts there
+         * and, when the bits after it (zero-filled in the index) hold the
+         * whole code of another, that one too; FSST_DEC_SPECIAL when the first
+         * is no plain symbol (escape, end, prefix, or a longer code). */
+        for (size_t x = 0; x < psize; x++) {
+            unsigned s1 = table[x] & 1023u, l1 = table[x] >> 10;
+            if (s1 >= nsym) {
+                pairs[x] = FSST_DEC_SPECIAL;
+                continue;
+            }
+            pairs[x] = s1 | FSST_DEC_NONE << 10 | l1 << 20;
+            if (l1 >= tbits) continue;
+            uint16_t e2 = table[(x << l1) & (tsize - 1)];
+            unsigned s2 = e2 & 1023u, l2 = e2 >> 10;
+            if (s2 < nsym && l1 + l2 <= tbits) pairs[x] = s1 | s2 << 10 | (l1 + l2) << 20;
         }
     }
+    *out = d;
     return BALE_OK;
+}
+
+/* A code longer than the table's bits, at the top of `buf`: its symbol and
+ * length, or A (and length 0) when no code matches. */
+static unsigned dec_slow(const fsst_dec *d, uint64_t buf, unsigned *l) {
+    for (unsigned k = d->tbits + 1; k <= d->maxlen; k++) {
+        uint32_t c = (uint32_t)(buf >> (64 - k));
+        if (c - d->first[k] < d->count[k]) {
+            *l = k;
+            return d->list[d->base[k] + c - d->first[k]];
+        }
+    }
+    *l = 0;
+    return d->A;
 }
 
 /* Canonical codes for the encoder. */
@@ -571,7 +661,7 @@ struct bale_symtab {
     fsst_table enc;       /* symbols in code order, and the match index */
     uint8_t hlen[FSST_ALPHABET_MAX];
     uint32_t hcode[FSST_ALPHABET_MAX];
-    huff_dec dec;
+    fsst_dec *dec;        /* its decoder (owned), full-width table */
     size_t size;
     uint8_t *bytes;       /* the serialized table (owned) */
 };
@@ -600,69 +690,6 @@ static inline bale_err bitw_flush(bitw *b) {
     b->n = 0;
     b->acc = 0;
     return BALE_OK;
-}
-
-typedef struct bitr {
-    const uint8_t *start, *p, *end;
-    uint64_t buf;   /* next bits, MSB-aligned */
-    unsigned nbits; /* valid bits in buf */
-    unsigned over;  /* zero bytes fed past the end */
-} bitr;
-
-static inline void bitr_init(bitr *b, const uint8_t *p, const uint8_t *end) {
-    b->start = b->p = p;
-    b->end = end;
-    b->buf = 0;
-    b->nbits = 0;
-    b->over = 0;
-}
-static inline void bitr_refill(bitr *b) {
-    if (BALE_LIKELY(b->end - b->p >= 8)) {
-        uint64_t v = __builtin_bswap64(bale__load64(b->p));
-        b->buf |= v >> b->nbits;
-        b->p += (63 - b->nbits) >> 3;
-        b->nbits |= 56;
-    } else {
-        while (b->nbits <= 56) {
-            uint64_t byte = 0;
-            if (b->p < b->end) byte = *b->p++;
-            else b->over++;
-            b->buf |= byte << (56 - b->nbits);
-            b->nbits += 8;
-        }
-    }
-}
-/* Bits consumed so far. */
-static inline uint64_t bitr_used(const bitr *b) {
-    return ((uint64_t)(b->p - b->start) + b->over) * 8 - b->nbits;
-}
-
-/* Decodes one Huffman symbol; returns A (invalid) on a bad code. */
-static inline unsigned huff_decode(const huff_dec *d, bitr *b) {
-    bitr_refill(b);
-    uint16_t e = d->table[b->buf >> (64 - d->tbits)];
-    if (BALE_LIKELY(e)) {
-        unsigned l = e >> 10;
-        b->buf <<= l;
-        b->nbits -= l;
-        return e & 1023u;
-    }
-    for (unsigned l = d->tbits + 1; l <= d->maxlen; l++) {
-        uint32_t c = (uint32_t)(b->buf >> (64 - l));
-        if (c - d->first[l] < d->count[l]) {
-            b->buf <<= l;
-            b->nbits -= l;
-            return d->list[d->base[l] + c - d->first[l]];
-        }
-    }
-    return d->A;
-}
-static inline unsigned bitr_byte(bitr *b) {
-    bitr_refill(b);
-    unsigned v = (unsigned)(b->buf >> 56);
-    b->buf <<= 8;
-    b->nbits -= 8;
-    return v;
 }
 
 /* ========================================================================
@@ -970,10 +997,10 @@ bale_err bale__fsst_encode_opts(const bale_values *in, unsigned flags,
  * Decoder
  * ====================================================================== */
 typedef struct fsst_view {
-    unsigned flags, shift, nsym;
-    const uint64_t *sym; /* the symbols: sym_own, or a shared table's */
-    const uint8_t *len;
+    unsigned flags, shift;
     const bale_symtab *tab; /* the shared table the stage uses, or NULL */
+    const uint8_t *syms;    /* own table: nlen[8] then the symbol bytes */
+    size_t syms_size;
     unsigned A;
     const uint8_t *hlen_nib; /* (A+1)/2 bytes; NULL with a shared table */
     unsigned ow;
@@ -981,8 +1008,6 @@ typedef struct fsst_view {
     uint64_t nblocks;
     const uint8_t *body;
     size_t body_size;
-    uint64_t sym_own[256];
-    uint8_t len_own[256];
 } fsst_view;
 
 /* Parses the symbols (nlen[8] then the bytes) at r into sym/len. */
@@ -1010,8 +1035,10 @@ static bale_err parse_symbols(bale__reader *r, uint64_t *sym, uint8_t *len, unsi
     return BALE_OK;
 }
 
-/* Parses a stage.  A stage that references a shared table needs `tab` to
- * be that table (same id and flags); a self-contained one needs tab NULL. */
+/* Parses a stage's framing; the symbols of an own table are only located
+ * (dec_from_view reads them).  A stage that references a shared table needs
+ * `tab` to be that table (same id and flags); a self-contained one needs tab
+ * NULL.  `full`: also check that the block ends are non-decreasing. */
 static bale_err view_parse(uint64_t count, const uint8_t *src, size_t n,
                            int full, const bale_symtab *tab, fsst_view *v) {
     bale__reader r;
@@ -1022,26 +1049,34 @@ static bale_err view_parse(uint64_t count, const uint8_t *src, size_t n,
                        v->shift > BALE_STR_MAX_BLOCK_SHIFT,
                    BALE_CORRUPT);
     v->flags = flags & BALE_FSST_ALL_FLAGS;
+    v->syms = NULL;
+    v->syms_size = 0;
+    v->hlen_nib = NULL;
+    v->A = 0;
     if (flags & BALE_FSST_SHARED) {
         uint64_t id = bale__reader_u64(&r);
         BALE_RETURN_IF(r.bad || tab == NULL || id != tab->id || v->flags != tab->flags,
                        BALE_CORRUPT);
         v->tab = tab;
-        v->sym = tab->enc.sym;
-        v->len = tab->enc.len;
-        v->nsym = tab->enc.nsym;
         v->A = tab->A;
-        v->hlen_nib = NULL;
     } else {
         BALE_RETURN_IF(tab != NULL, BALE_CORRUPT);
         v->tab = NULL;
-        BALE_FORWARD_IF_ERROR(parse_symbols(&r, v->sym_own, v->len_own, &v->nsym));
-        v->sym = v->sym_own;
-        v->len = v->len_own;
+        v->syms = r.p;
+        const uint8_t *nlen = bale__reader_take(&r, 8);
+        BALE_RETURN_IF(nlen == NULL, BALE_CORRUPT);
+        unsigned nsym = 0, bytes = 0;
+        for (unsigned l = 0; l < 8; l++) {
+            nsym += nlen[l];
+            bytes += nlen[l] * (l + 1);
+        }
+        BALE_RETURN_IF(nsym > FSST_MAX_SYMBOLS || bale__reader_take(&r, bytes) == NULL,
+                       BALE_CORRUPT);
+        v->syms_size = (size_t)(r.p - v->syms);
         if (v->flags & BALE_FSST_HUFF) {
             uint64_t A = bale__reader_varint(&r);
-            uint64_t amax = v->nsym + 2 + (v->flags & BALE_FSST_FRONT ? FSST_MAX_PREFIX + 1 : 0);
-            BALE_RETURN_IF(r.bad || A < v->nsym + 2 || A > amax, BALE_CORRUPT);
+            uint64_t amax = nsym + 2 + (v->flags & BALE_FSST_FRONT ? FSST_MAX_PREFIX + 1 : 0);
+            BALE_RETURN_IF(r.bad || A < nsym + 2 || A > amax, BALE_CORRUPT);
             v->A = (unsigned)A;
             v->hlen_nib = bale__reader_take(&r, (v->A + 1) / 2);
             BALE_RETURN_IF(v->hlen_nib == NULL, BALE_CORRUPT);
@@ -1069,15 +1104,25 @@ static bale_err view_parse(uint64_t count, const uint8_t *src, size_t n,
     return BALE_OK;
 }
 
-static bale_err view_huff(const fsst_view *v, huff_dec *d, unsigned tbits) {
-    uint8_t hl[FSST_ALPHABET_MAX];
-    for (unsigned s = 0; s < v->A; s++) {
-        hl[s] = (uint8_t)(v->hlen_nib[s >> 1] >> (4 * (s & 1)) & 15);
-        BALE_RETURN_IF(hl[s] > FSST_HUFF_MAX_LEN, BALE_CORRUPT);
+/* The decoder of a self-contained stage (its own symbols and code lengths). */
+static bale_err dec_from_view(const fsst_view *v, unsigned tbits, fsst_dec **out) {
+    uint64_t sym[FSST_MAX_SYMBOLS + 1];
+    uint8_t len[FSST_MAX_SYMBOLS + 1], hl[FSST_ALPHABET_MAX];
+    unsigned nsym;
+    bale__reader r;
+    bale__reader_init(&r, v->syms, v->syms_size);
+    BALE_FORWARD_IF_ERROR(parse_symbols(&r, sym, len, &nsym));
+    if (v->flags & BALE_FSST_HUFF) {
+        for (unsigned s = 0; s < v->A; s++) hl[s] = (uint8_t)(v->hlen_nib[s >> 1] >> (4 * (s & 1)) & 15);
+        if (v->A & 1) BALE_RETURN_IF(v->hlen_nib[v->A >> 1] >> 4, BALE_CORRUPT);
     }
-    if (v->A & 1) BALE_RETURN_IF(v->hlen_nib[v->A >> 1] >> 4, BALE_CORRUPT);
-    return huff_dec_init(d, hl, v->A, tbits);
+    return dec_build(v->flags, sym, len, nsym, hl, v->A, tbits, out);
 }
+
+/* Block decoders report a full output buffer with this code: corrupt in a
+ * full decode (the output is exactly data_size), a reason to retry with a
+ * larger scratch buffer in a get.  (They allocate nothing.) */
+#define FSST_NO_ROOM BALE_NOMEM
 
 /* Output: an exact buffer (full decode) or a growable one (get). */
 typedef struct fsst_out {
@@ -1115,11 +1160,11 @@ static inline bale_err out_prefix(fsst_out *o, uint64_t from, uint64_t prev_len,
     return BALE_OK;
 }
 
-/* Decodes values [0, nval) of one block (bytes [p, end)) into `o`;
- * ends[j] gets the end position of value j. */
-static bale_err block_bytes(const fsst_view *v, const uint8_t *p, const uint8_t *end,
+/* Decodes values [0, nval) of one bytes-mode block (bytes [p, end)) into
+ * `o`; ends[j] gets the end position of value j. */
+static bale_err block_bytes(const fsst_dec *d, const uint8_t *p, const uint8_t *end,
                             uint64_t nval, fsst_out *o, uint64_t *ends) {
-    int front = (v->flags & BALE_FSST_FRONT) != 0, bad = 0;
+    int front = (d->flags & BALE_FSST_FRONT) != 0, bad = 0;
     uint64_t prev_start = 0, prev_len = 0;
     for (uint64_t j = 0; j < nval; j++) {
         uint64_t start = o->pos;
@@ -1134,8 +1179,8 @@ static bale_err block_bytes(const fsst_view *v, const uint8_t *p, const uint8_t 
         p = qe;
         while (q < qe) {
             unsigned c = *q++;
-            if (BALE_LIKELY(c < v->nsym)) {
-                BALE_FORWARD_IF_ERROR(out_sym(o, v->sym[c], v->len[c]));
+            if (BALE_LIKELY(c < d->nsym)) {
+                BALE_FORWARD_IF_ERROR(out_sym(o, d->sym[c], d->len[c]));
             } else {
                 BALE_RETURN_IF(c != FSST_ESC || q == qe, BALE_CORRUPT);
                 BALE_FORWARD_IF_ERROR(out_sym(o, *q++, 1));
@@ -1149,92 +1194,188 @@ static bale_err block_bytes(const fsst_view *v, const uint8_t *p, const uint8_t 
     return BALE_OK;
 }
 
-static bale_err block_huff(const fsst_view *v, const huff_dec *d, const uint8_t *p,
-                           const uint8_t *end, uint64_t nval, fsst_out *o,
+/* Refills the bit buffer near the end of a block: zero bytes past `end`
+ * (counted in *over).  A valid block never needs more than 8 of them (the
+ * buffer holds 64 bits), so more is corrupt: returns nonzero. */
+static int refill_slow(uint64_t *buf, unsigned *nbits, const uint8_t **ip, const uint8_t *end,
+                       unsigned *over) {
+    while (*nbits <= 56) {
+        uint64_t byte = 0;
+        if (*ip < end) byte = *(*ip)++;
+        else (*over)++;
+        *buf |= byte << (56 - *nbits);
+        *nbits += 8;
+    }
+    return *over > 8;
+}
+
+/* Decodes values [0, nval) of one HUFF block (bytes [p, end)) into
+ * out[*pos .. cap); ends[j] gets the end position of value j.  With `whole`
+ * the block must be consumed exactly, its padding bits zero.  BALE_CORRUPT on
+ * malformed input, FSST_NO_ROOM when out is full.
+ *
+ * The hot loop: one table lookup per symbol, the symbol stored with one
+ * 8-byte store while 8 bytes of room remain (the bytes past its length are
+ * overwritten by what follows or lie past the value's end), and a refill of
+ * the 64-bit buffer by one unaligned big-endian load. */
+static bale_err block_huff(const fsst_dec *d, const uint8_t *p, const uint8_t *end,
+                           uint64_t nval, int whole, uint8_t *out, size_t *pos_io, size_t cap,
                            uint64_t *ends) {
-    int front = (v->flags & BALE_FSST_FRONT) != 0;
-    const unsigned nsym = v->nsym, esc = nsym, eos = nsym + 1;
-    uint64_t prev_start = 0, prev_len = 0;
-    bitr b;
-    bitr_init(&b, p, end);
+    const int front = (d->flags & BALE_FSST_FRONT) != 0;
+    const unsigned nsym = d->nsym, esc = nsym, eos = nsym + 1, A = d->A;
+    const unsigned tshift = 64 - d->tbits;
+    const uint16_t *table = d->table;
+    const uint32_t *pairs = d->pairs;
+    const uint64_t *sym = d->sym;
+    const uint8_t *slen = d->len;
+    const uint8_t *ip = p;
+    uint64_t buf = 0;
+    unsigned nbits = 0, over = 0;
+    size_t pos = *pos_io;
+    /* pos < safe: an 8-byte store at pos fits; pos < safe2: two do. */
+    const size_t safe = cap >= 8 ? cap - 7 : 0, safe2 = cap >= 16 ? cap - 15 : 0;
+    size_t prev_start = 0, prev_len = 0;
+#define FSST_REFILL()                                                                  \
+    do {                                                                               \
+        if (BALE_LIKELY(end - ip >= 8)) {                                              \
+            buf |= __builtin_bswap64(bale__load64(ip)) >> nbits;                       \
+            ip += (63 - nbits) >> 3;                                                   \
+            nbits |= 56;                                                               \
+        } else if (refill_slow(&buf, &nbits, &ip, end, &over)) {                       \
+            return BALE_CORRUPT;                                                       \
+        }                                                                              \
+    } while (0)
+#define FSST_DECODE(s)                                                                 \
+    do {                                                                               \
+        uint16_t e_ = table[buf >> tshift];                                            \
+        unsigned l_;                                                                   \
+        if (BALE_LIKELY((e_ & 1023u) != A)) {                                          \
+            (s) = e_ & 1023u;                                                          \
+            l_ = e_ >> 10;                                                             \
+        } else {                                                                       \
+            (s) = dec_slow(d, buf, &l_);                                               \
+        }                                                                              \
+        buf <<= l_;                                                                    \
+        nbits -= l_;                                                                   \
+    } while (0)
     for (uint64_t j = 0; j < nval; j++) {
-        uint64_t start = o->pos;
-        unsigned s = huff_decode(d, &b);
+        size_t start = pos;
+        unsigned s;
         if (front && j > 0) {
-            BALE_RETURN_IF(s < nsym + 2 || s >= d->A, BALE_CORRUPT);
-            BALE_FORWARD_IF_ERROR(out_prefix(o, prev_start, prev_len, s - (nsym + 2)));
-            s = huff_decode(d, &b);
+            FSST_REFILL();
+            FSST_DECODE(s);
+            BALE_RETURN_IF(s < nsym + 2 || s >= A, BALE_CORRUPT);
+            size_t pl = s - (nsym + 2);
+            BALE_RETURN_IF(pl > prev_len, BALE_CORRUPT);
+            if (BALE_LIKELY(cap - pos >= pl + 16)) {
+                /* 16 bytes at a time, each loaded before it is stored (the
+                 * 16 bytes read may overlap those written when the previous
+                 * value is short: the pl bytes wanted end before `start`,
+                 * so they are never overwritten, and the bytes copied past
+                 * pl are overwritten next). */
+                for (size_t k = 0; k < pl; k += 16) {
+                    uint8_t t16[16];
+                    memcpy(t16, out + prev_start + k, 16);
+                    memcpy(out + pos + k, t16, 16);
+                }
+            } else {
+                if (cap - pos < pl) return FSST_NO_ROOM;
+                if (pl) memcpy(out + pos, out + prev_start, pl);
+            }
+            pos += pl;
         }
         for (;;) {
-            if (BALE_LIKELY(s < nsym)) {
-                BALE_FORWARD_IF_ERROR(out_sym(o, v->sym[s], v->len[s]));
-            } else if (s == esc) {
-                BALE_FORWARD_IF_ERROR(out_sym(o, bitr_byte(&b), 1));
-            } else if (s == eos) {
-                break;
-            } else {
-                return BALE_CORRUPT;
+            FSST_REFILL();
+            if (pairs != NULL) {
+                uint32_t pe = pairs[buf >> tshift];
+                if (BALE_LIKELY(!(pe & FSST_DEC_SPECIAL) && pos < safe2)) {
+                    unsigned s1 = pe & 1023u, s2 = pe >> 10 & 1023u, l = pe >> 20;
+                    buf <<= l;
+                    nbits -= l;
+                    memcpy(out + pos, &sym[s1], 8);
+                    pos += slen[s1];
+                    memcpy(out + pos, &sym[s2], 8);
+                    pos += slen[s2];
+                    continue;
+                }
             }
-            /* Past the end by more than a refill's worth: corrupt. */
-            BALE_RETURN_IF(b.over > 8, BALE_CORRUPT);
-            s = huff_decode(d, &b);
+            FSST_DECODE(s);
+            if (BALE_LIKELY(s < nsym)) {
+                if (BALE_LIKELY(pos < safe)) {
+                    memcpy(out + pos, &sym[s], 8);
+                } else {
+                    if (cap - pos < slen[s]) return FSST_NO_ROOM;
+                    memcpy(out + pos, &sym[s], slen[s]);
+                }
+                pos += slen[s];
+                continue;
+            }
+            if (s == eos) break;
+            BALE_RETURN_IF(s != esc, BALE_CORRUPT);
+            if (pos >= cap) return FSST_NO_ROOM;
+            /* The refill left >= 57 bits, the code took <= 11. */
+            out[pos++] = (uint8_t)(buf >> 56);
+            buf <<= 8;
+            nbits -= 8;
         }
-        BALE_RETURN_IF(b.over > 8, BALE_CORRUPT);
-        ends[j] = o->pos;
+        ends[j] = pos;
         prev_start = start;
-        prev_len = o->pos - start;
+        prev_len = pos - start;
     }
-    /* Exactly the block's bytes, padding bits zero. */
-    uint64_t used = bitr_used(&b), have = (uint64_t)(end - p) * 8;
-    BALE_RETURN_IF(used > have || have - used >= 8, BALE_CORRUPT);
-    if (have > used) BALE_RETURN_IF(end[-1] & ((1u << (have - used)) - 1), BALE_CORRUPT);
+#undef FSST_REFILL
+#undef FSST_DECODE
+    *pos_io = pos;
+    if (whole) {
+        /* Exactly the block's bytes, padding bits zero. */
+        uint64_t used = ((uint64_t)(ip - p) + over) * 8 - nbits, have = (uint64_t)(end - p) * 8;
+        BALE_RETURN_IF(used > have || have - used >= 8, BALE_CORRUPT);
+        if (have > used) BALE_RETURN_IF(end[-1] & ((1u << (have - used)) - 1), BALE_CORRUPT);
+    }
     return BALE_OK;
 }
 
 static bale_err decode_any(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
                            const uint8_t *src, size_t n, uint64_t data_size, bale_values *out) {
-    fsst_view *v = bale__malloc(sizeof *v);
-    huff_dec *d = NULL;
+    fsst_view v;
+    BALE_FORWARD_IF_ERROR(view_parse(count, src, n, 1, tab, &v));
+    int huff = (v.flags & BALE_FSST_HUFF) != 0;
+    /* A value costs at least one byte (bytes mode) or one bit (Huffman). */
+    BALE_RETURN_IF(count > (uint64_t)n * (huff ? 8 : 1), BALE_CORRUPT);
+    BALE_RETURN_IF(data_size > SIZE_MAX, BALE_NOMEM);
+    fsst_dec *own = NULL;
+    const fsst_dec *d = v.tab ? v.tab->dec : NULL;
+    if (d == NULL) {
+        BALE_FORWARD_IF_ERROR(dec_from_view(&v, FSST_HUFF_MAX_LEN, &own));
+        d = own;
+    }
     bale_values vals;
     memset(&vals, 0, sizeof vals);
-    bale_err err = BALE_NOMEM;
-    if (v == NULL) goto fail;
-    if ((err = view_parse(count, src, n, 1, tab, v)) != BALE_OK) goto fail;
-    int huff = (v->flags & BALE_FSST_HUFF) != 0;
-    /* A value costs at least one byte (bytes mode) or one bit (Huffman). */
-    err = BALE_CORRUPT;
-    if (count > (uint64_t)n * (huff ? 8 : 1)) goto fail;
-    const huff_dec *hd = v->tab ? &v->tab->dec : NULL;
-    if (huff && hd == NULL) {
-        d = bale__malloc(sizeof *d);
-        err = BALE_NOMEM;
-        if (d == NULL) goto fail;
-        if ((err = view_huff(v, d, FSST_HUFF_MAX_LEN)) != BALE_OK) goto fail;
-        hd = d;
-    }
-    if ((err = bale__values_alloc(&vals, dtype, count, data_size)) != BALE_OK) goto fail;
+    bale_err err = bale__values_alloc(&vals, dtype, count, data_size);
+    if (err != BALE_OK) goto fail;
     fsst_out o = {vals.data, 0, (size_t)data_size, NULL};
     uint64_t bstart = 0;
-    for (uint64_t blk = 0; blk < v->nblocks; blk++) {
-        uint64_t bend = bale__str_load_uint(v->ends + blk * v->ow, v->ow);
-        uint64_t lo = blk << v->shift, hi = lo + ((uint64_t)1 << v->shift);
+    for (uint64_t blk = 0; blk < v.nblocks; blk++) {
+        uint64_t bend = bale__str_load_uint(v.ends + blk * v.ow, v.ow);
+        uint64_t lo = blk << v.shift, hi = lo + ((uint64_t)1 << v.shift);
         if (hi > count) hi = count;
-        const uint8_t *p = v->body + bstart, *e = v->body + bend;
-        err = huff ? block_huff(v, hd, p, e, hi - lo, &o, vals.offsets + lo + 1)
-                   : block_bytes(v, p, e, hi - lo, &o, vals.offsets + lo + 1);
+        const uint8_t *p = v.body + bstart, *e = v.body + bend;
+        if (huff) {
+            err = block_huff(d, p, e, hi - lo, 1, o.p, &o.pos, o.cap, vals.offsets + lo + 1);
+            if (err == FSST_NO_ROOM) err = BALE_CORRUPT;
+        } else {
+            err = block_bytes(d, p, e, hi - lo, &o, vals.offsets + lo + 1);
+        }
         if (err != BALE_OK) goto fail;
         bstart = bend;
     }
     err = BALE_CORRUPT;
     if (o.pos != data_size) goto fail;
-    bale__free(v);
-    bale__free(d);
+    bale__free(own);
     *out = vals;
     return BALE_OK;
 fail:
     bale_values_free(&vals);
-    bale__free(v);
-    bale__free(d);
+    bale__free(own);
     return err;
 }
 
@@ -1248,68 +1389,79 @@ static bale_err fsst_decode_tab(const bale_symtab *tab, bale_dtype dtype, uint64
     return decode_any(tab, dtype, count, src, n, data_size, out);
 }
 
-static bale_err get_any(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
-                        const uint8_t *src, size_t n, uint64_t index, bale_values *out) {
+/* Scratch output a get decodes a block prefix into before it needs the heap. */
+#define FSST_GET_STACK 4096u
+
+bale_err bale__fsst_get_with(const bale__fsst_dec *dec, const bale_symtab *tab, bale_dtype dtype,
+                             uint64_t count, const uint8_t *src, size_t n, uint64_t index,
+                             bale_values *out) {
     BALE_RETURN_IF(index >= count, BALE_RANGE);
-    /* The view and a get-sized decoder live on the stack: no allocation
-     * besides the scratch output and the result. */
     fsst_view v;
     BALE_FORWARD_IF_ERROR(view_parse(count, src, n, 0, tab, &v));
+    fsst_dec *own = NULL;
+    const fsst_dec *d = v.tab ? v.tab->dec : dec;
+    /* A decoder cached for this stage has its flags (checked, not trusted). */
+    BALE_RETURN_IF(d != NULL && d->flags != v.flags, BALE_CORRUPT);
+    if (d == NULL) {
+        BALE_FORWARD_IF_ERROR(dec_from_view(&v, FSST_HUFF_GET_BITS, &own));
+        d = own;
+    } else {
+        /* A chunk's cached decoder is likely out of the CPU caches when gets
+         * hop between chunks: fetch its lookup table and symbols in parallel
+         * now rather than one miss at a time along the decode. */
+        const char *t = (const char *)d->table;
+        for (size_t k = 0; k < (d->A ? sizeof(uint16_t) << d->tbits : 0); k += 64)
+            __builtin_prefetch(t + k);
+        for (size_t k = 0; k < d->nsym * sizeof(uint64_t); k += 64)
+            __builtin_prefetch((const char *)d->sym + k);
+        for (size_t k = 0; k < d->nsym; k += 64) __builtin_prefetch(d->len + k);
+    }
     uint64_t blk = index >> v.shift;
     uint64_t bstart = blk ? bale__str_load_uint(v.ends + (blk - 1) * v.ow, v.ow) : 0;
     uint64_t bend = bale__str_load_uint(v.ends + blk * v.ow, v.ow);
-    BALE_RETURN_IF(bstart > bend || bend > v.body_size, BALE_CORRUPT);
+    bale_err err = BALE_CORRUPT;
+    if (bstart > bend || bend > v.body_size) goto done;
     uint64_t lo = blk << v.shift, nval = index - lo + 1;
     uint64_t ends[(1u << BALE_STR_MAX_BLOCK_SHIFT) + 1];
     uint64_t ws = 0, we = 0; /* the wanted value in the scratch output */
+    uint8_t stack[FSST_GET_STACK];
+    uint8_t *heap = NULL;
+    const uint8_t *res = NULL;
     bale__buf scratch = {0};
-    fsst_out o = {NULL, 0, 0, &scratch};
-    bale_err err = BALE_OK;
     int front = (v.flags & BALE_FSST_FRONT) != 0;
     const uint8_t *p = v.body + bstart, *e = v.body + bend;
     if (v.flags & BALE_FSST_HUFF) {
-        /* A shared table's decoder is built once; a chunk's own code gets
-         * a small table built here. */
-        huff_dec own;
-        const huff_dec *hd = v.tab ? &v.tab->dec : &own;
-        if (v.tab == NULL) err = view_huff(&v, &own, FSST_HUFF_GET_BITS);
-        /* Decode up to `index` only; the rest of the block is checked by a
-         * full decode, not by a get. */
-        const unsigned nsym = v.nsym;
-        uint64_t prev_start = 0, prev_len = 0;
-        bitr b;
-        bitr_init(&b, p, e);
-        for (uint64_t j = 0; j < nval && err == BALE_OK; j++) {
-            /* Without front coding only the wanted value is kept. */
-            if (!front) o.pos = 0;
-            uint64_t start = o.pos;
-            unsigned s = huff_decode(hd, &b);
-            if (front && j > 0) {
-                if (s < nsym + 2 || s >= hd->A) {
-                    err = BALE_CORRUPT;
-                    break;
-                }
-                err = out_prefix(&o, prev_start, prev_len, s - (nsym + 2));
-                s = huff_decode(hd, &b);
-            }
-            while (err == BALE_OK) {
-                if (b.over > 8) err = BALE_CORRUPT;
-                else if (s < nsym) err = out_sym(&o, v.sym[s], v.len[s]);
-                else if (s == nsym) err = out_sym(&o, bitr_byte(&b), 1);
-                else if (s == nsym + 1) break;
-                else err = BALE_CORRUPT;
-                if (err == BALE_OK) s = huff_decode(hd, &b);
-            }
-            if (err == BALE_OK && b.over > 8) err = BALE_CORRUPT;
-            prev_start = ws = start;
-            prev_len = o.pos - start;
-            we = o.pos;
+        /* Decode up to `index` only (the rest of the block is checked by a
+         * full decode, not by a get) into a stack buffer, or a heap one 8x
+         * larger each time it fills.  A bit codes at most 255 bytes (a
+         * prefix): past that bound the block is corrupt. */
+        size_t cap = sizeof stack, pos = 0;
+        uint64_t bound = (uint64_t)(e - p) * 8 * FSST_MAX_PREFIX + 64;
+        uint8_t *scr = stack;
+        for (;;) {
+            pos = 0;
+            err = block_huff(d, p, e, nval, 0, scr, &pos, cap, ends);
+            if (err != FSST_NO_ROOM) break;
+            err = BALE_CORRUPT;
+            if (cap >= bound) break;
+            uint64_t want = (uint64_t)cap * 8 < bound ? (uint64_t)cap * 8 : bound;
+            err = BALE_NOMEM;
+            if (want > SIZE_MAX) break;
+            bale__free(heap);
+            heap = bale__malloc((size_t)want);
+            if (heap == NULL) break;
+            scr = heap;
+            cap = (size_t)want;
         }
+        ws = nval > 1 ? ends[nval - 2] : 0;
+        we = ends[nval - 1];
+        res = scr;
     } else {
         /* Find the wanted value by the code lengths; decode from the block
          * start (front coding) or the value alone. */
         int bad = 0;
         const uint8_t *q = p, *from = p;
+        err = BALE_OK;
         for (uint64_t j = 0; j < nval; j++) {
             if (!front) from = q;
             if (front && j > 0) (void)bale__str_varint(&q, e, &bad);
@@ -1321,32 +1473,46 @@ static bale_err get_any(const bale_symtab *tab, bale_dtype dtype, uint64_t count
             q += l;
         }
         if (err == BALE_OK) {
+            fsst_out o = {NULL, 0, 0, &scratch};
             uint64_t k = front ? nval : 1;
-            err = block_bytes(&v, from, q, k, &o, ends);
+            err = block_bytes(d, from, q, k, &o, ends);
             ws = k > 1 ? ends[k - 2] : 0;
             we = ends[k - 1];
+            res = o.p;
         }
     }
     if (err == BALE_OK) {
         uint64_t l = we - ws;
         err = bale__values_alloc(out, dtype, 1, l);
         if (err == BALE_OK) {
-            if (l) memcpy(out->data, o.p + ws, (size_t)l);
+            if (l) memcpy(out->data, res + ws, (size_t)l);
             out->offsets[1] = l;
         }
     }
+    bale__free(heap);
     bale__buf_free(&scratch);
+done:
+    bale__free(own);
     return err;
 }
 
 static bale_err fsst_get(bale_dtype dtype, uint64_t count, const uint8_t *src, size_t n,
                          uint64_t index, bale_values *out) {
-    return get_any(NULL, dtype, count, src, n, index, out);
+    return bale__fsst_get_with(NULL, NULL, dtype, count, src, n, index, out);
 }
 static bale_err fsst_get_tab(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
                              const uint8_t *src, size_t n, uint64_t index, bale_values *out) {
-    return get_any(tab, dtype, count, src, n, index, out);
+    return bale__fsst_get_with(NULL, tab, dtype, count, src, n, index, out);
 }
+
+bale_err bale__fsst_dec_new(uint64_t count, const uint8_t *src, size_t n, bale__fsst_dec **out) {
+    fsst_view v;
+    BALE_RETURN_IF(n > 0 && (src[0] & BALE_FSST_SHARED), BALE_UNSUPPORTED);
+    BALE_FORWARD_IF_ERROR(view_parse(count, src, n, 0, NULL, &v));
+    return dec_from_view(&v, FSST_HUFF_CACHE_BITS, out);
+}
+void bale__fsst_dec_free(bale__fsst_dec *d) { bale__free(d); }
+uint64_t bale__fsst_dec_nbytes(const bale__fsst_dec *d) { return d ? d->nbytes : 0; }
 
 static int fsst_supports(bale_dtype dtype) { return bale__is_var(dtype); }
 
@@ -1423,7 +1589,9 @@ static bale_err symtab_build(const uint8_t *bytes, size_t size, bale_symtab **ou
         if (t->hlen[k] == 0 || t->hlen[k] > FSST_HUFF_MAX_LEN) goto fail;
     }
     if ((A & 1) && (nib[A >> 1] >> 4)) goto fail;
-    if ((err = huff_dec_init(&t->dec, t->hlen, (unsigned)A, FSST_HUFF_MAX_LEN)) != BALE_OK) goto fail;
+    if ((err = dec_build(flags, t->enc.sym, t->enc.len, t->enc.nsym, t->hlen, (unsigned)A,
+                         FSST_HUFF_MAX_LEN, &t->dec)) != BALE_OK)
+        goto fail;
     huff_codes(t->hlen, (unsigned)A, t->hcode);
     table_finish(&t->enc);
     memcpy(copy, bytes, size);
@@ -1437,6 +1605,7 @@ static bale_err symtab_build(const uint8_t *bytes, size_t size, bale_symtab **ou
     *out = t;
     return BALE_OK;
 fail:
+    if (t) bale__free(t->dec);
     bale__free(t);
     bale__free(copy);
     return err;
@@ -1546,7 +1715,8 @@ uint64_t bale_symtab_id(const bale_symtab *tab) { return tab->id; }
 uint32_t bale__symtab_fit(const bale_symtab *tab) { return tab->fit; }
 unsigned bale__symtab_flags(const bale_symtab *tab) { return tab->flags; }
 uint64_t bale_symtab_nbytes(const bale_symtab *tab) {
-    return sizeof *tab + tab->size + 2 * sizeof(uint64_t); /* + allocator prefixes */
+    return sizeof *tab + tab->size + 2 * sizeof(uint64_t) /* + allocator prefixes */ +
+           tab->dec->nbytes;
 }
 bale_symtab *bale_symtab_incref(bale_symtab *tab) {
     if (tab) atomic_fetch_add_explicit(&tab->refcount, 1, memory_order_relaxed);
@@ -1556,6 +1726,7 @@ void bale_symtab_decref(bale_symtab *tab) {
     if (tab == NULL) return;
     if (atomic_fetch_sub_explicit(&tab->refcount, 1, memory_order_acq_rel) == 1) {
         bale__free(tab->bytes);
+        bale__free(tab->dec);
         bale__free(tab);
     }
 }

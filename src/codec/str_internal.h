@@ -30,6 +30,26 @@
 bale_err bale__fsst_encode_opts(const bale_values *in, unsigned flags,
                                 unsigned block_shift, bale__buf *out);
 
+/* ---- FSST decoders cached on chunks ----------------------------------------
+ * The decoder of a self-contained FSST stage: its parsed symbols and a
+ * Huffman lookup table.  A get needs it and building it costs more than the
+ * decode of one value, so the chunk layer builds it once per chunk, on the
+ * first get, and keeps it until the chunk is freed (src/chunk/chunk.c). */
+typedef struct bale__fsst_dec bale__fsst_dec;
+/* Builds the decoder of a trusted (validated) stage of `count` values.
+ * BALE_UNSUPPORTED for a stage that references a shared table (the table
+ * holds its decoder); BALE_CORRUPT, BALE_NOMEM. */
+bale_err bale__fsst_dec_new(uint64_t count, const uint8_t *src, size_t n, bale__fsst_dec **out);
+void bale__fsst_dec_free(bale__fsst_dec *d);
+/* Bytes the decoder holds (with the allocator's prefix); 0 for NULL. */
+uint64_t bale__fsst_dec_nbytes(const bale__fsst_dec *d);
+/* An FSST get (same contract as the encoding's get) with `dec` from
+ * bale__fsst_dec_new on this same stage, or NULL (then it is built here),
+ * against `tab` when the stage references a shared table (else NULL). */
+bale_err bale__fsst_get_with(const bale__fsst_dec *dec, const bale_symtab *tab, bale_dtype dtype,
+                             uint64_t count, const uint8_t *src, size_t n, uint64_t index,
+                             bale_values *out);
+
 /* BLOCKS encoding with an explicit block size and backend (LZ4 or ZSTD) and
  * level. */
 bale_err bale__blocks_encode_opts(const bale_values *in, unsigned block_shift,

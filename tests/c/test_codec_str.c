@@ -7,6 +7,7 @@
 #include "../../src/codec/str_internal.h"
 
 #include <stdint.h>
+#include <threads.h>
 
 /* ---- data sets -------------------------------------------------------------- */
 
@@ -648,7 +649,114 @@ static void test_shared_table(void) {
     ss_free(&other);
 }
 
-BALE_TEST_MAIN(BALE_TEST(test_shared_table), BALE_TEST(test_roundtrip_matrix), BALE_TEST(test_huge_value),
+/* A self-contained FSST chunk builds its decoder on the first get and keeps
+ * it: counted in nbytes once, bounded, the same answers as the full decode,
+ * also when several threads race to build it. */
+typedef struct get_job {
+    const bale_chunk *c;
+    const bale_values *want;
+    int bad;
+} get_job;
+
+static int get_job_run(void *arg) {
+    get_job *j = arg;
+    for (uint64_t i = 0; i < j->want->count; i++) {
+        bale_values one;
+        uint64_t k = (i * 7919u) % j->want->count;
+        if (bale_chunk_get(j->c, k, &one) != BALE_OK) {
+            j->bad = 1;
+            continue;
+        }
+        uint64_t n = j->want->offsets[k + 1] - j->want->offsets[k];
+        if (one.data_size != n ||
+            memcmp(one.data, (const uint8_t *)j->want->data + j->want->offsets[k], (size_t)n) != 0)
+            j->bad = 1;
+        bale_values_free(&one);
+    }
+    return 0;
+}
+
+static void test_get_cache(void) {
+    static const int sets[] = {DS_SORTED, DS_RANDOM, DS_ALL_BYTES, DS_PREFIXES};
+    static const unsigned flags[] = {BALE_FSST_FRONT | BALE_FSST_HUFF, BALE_FSST_HUFF, 0,
+                                     BALE_FSST_FRONT};
+    for (size_t d = 0; d < sizeof sets / sizeof *sets; d++) {
+        strset s;
+        make_dataset(sets[d], BALE_DTYPE_STR, &s);
+        bale_codec_opts o = tu_opts(BALE_ENC_FSST, BALE_BACKEND_NONE, 0);
+        bale_chunk *c;
+        ASSERT_OK(bale_chunk_encode(&s.v, &o, &c));
+        uint64_t n0 = bale_chunk_nbytes(c);
+        assert_every_get(c, &s.v);
+        uint64_t n1 = bale_chunk_nbytes(c);
+        ASSERT_TRUE(n1 > n0 && n1 - n0 < 8192);
+        assert_every_get(c, &s.v);
+        ASSERT_U64_EQ(bale_chunk_nbytes(c), n1);
+        bale_chunk_decref(c);
+        /* Each flag combination at the stage level, gets through the
+         * cache against the full decode. */
+        for (size_t f = 0; f < sizeof flags / sizeof *flags; f++) {
+            bale__buf st = {0};
+            ASSERT_OK(bale__fsst_encode_opts(&s.v, flags[f], BALE_STR_BLOCK_SHIFT, &st));
+            bale__fsst_dec *dec;
+            ASSERT_OK(bale__fsst_dec_new(s.v.count, st.data, st.size, &dec));
+            ASSERT_TRUE(bale__fsst_dec_nbytes(dec) > 0);
+            for (uint64_t i = 0; i < s.v.count; i++) {
+                bale_values one;
+                ASSERT_OK(bale__fsst_get_with(dec, NULL, BALE_DTYPE_STR, s.v.count, st.data, st.size,
+                                              i, &one));
+                uint64_t n = s.v.offsets[i + 1] - s.v.offsets[i];
+                ASSERT_U64_EQ(one.data_size, n);
+                ASSERT_MEM_EQ(one.data, (const uint8_t *)s.v.data + s.v.offsets[i], (size_t)n);
+                bale_values_free(&one);
+            }
+            bale__fsst_dec_free(dec);
+            bale__buf_free(&st);
+        }
+        /* Threads racing for the first get of a fresh chunk. */
+        if (s.v.count > 0) {
+            ASSERT_OK(bale_chunk_encode(&s.v, &o, &c));
+            enum { T = 4 };
+            thrd_t th[T];
+            get_job jobs[T];
+            for (int t = 0; t < T; t++) {
+                jobs[t] = (get_job){c, &s.v, 0};
+                ASSERT_TRUE(thrd_create(&th[t], get_job_run, &jobs[t]) == thrd_success);
+            }
+            for (int t = 0; t < T; t++) {
+                thrd_join(th[t], NULL);
+                ASSERT_TRUE(!jobs[t].bad);
+            }
+            bale_chunk_decref(c);
+        }
+        ss_free(&s);
+    }
+    /* A failing allocation while building the cache: the get still answers
+     * (or reports NOMEM), and nothing leaks. */
+    strset s;
+    make_dataset(DS_SORTED, BALE_DTYPE_STR, &s);
+    bale_codec_opts o = tu_opts(BALE_ENC_FSST, BALE_BACKEND_NONE, 0);
+    bale_chunk *c;
+    ASSERT_OK(bale_chunk_encode(&s.v, &o, &c));
+    BALE_TEST_FOR_EACH_FAILURE({
+        bale_chunk *fresh;
+        size_t n;
+        const void *b = bale_chunk_bytes(c, &n);
+        bale_err err = bale_chunk_from_bytes(b, n, &fresh);
+        ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+        if (err == BALE_OK) {
+            bale_values one;
+            err = bale_chunk_get(fresh, 5, &one);
+            ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+            if (err == BALE_OK) bale_values_free(&one);
+            bale_chunk_decref(fresh);
+        }
+    });
+    bale_chunk_decref(c);
+    ss_free(&s);
+}
+
+BALE_TEST_MAIN(BALE_TEST(test_get_cache), BALE_TEST(test_shared_table), BALE_TEST(test_roundtrip_matrix), BALE_TEST(test_huge_value),
                BALE_TEST(test_stage_every_variant), BALE_TEST(test_dict_too_many),
                BALE_TEST(test_every_allocation_failure), BALE_TEST(test_corrupt_stage),
                BALE_TEST(test_policy_choices), BALE_TEST(test_real_data))
