@@ -363,7 +363,9 @@ BALE_API uint64_t bale_chunk_count(const bale_chunk *chunk);
 BALE_API uint64_t bale_chunk_raw_size(const bale_chunk *chunk);
 /** Bytes of the serialized chunk (header + payload). */
 BALE_API uint64_t bale_chunk_encoded_size(const bale_chunk *chunk);
-/** Bytes the chunk holds in memory (serialized bytes + struct). */
+/** Bytes the chunk holds in memory: serialized bytes + struct + the decoder
+ *  an FSST chunk with its own table caches on its first get (about 3.6 KB;
+ *  so this grows, once, when a get first touches such a chunk). */
 BALE_API uint64_t bale_chunk_nbytes(const bale_chunk *chunk);
 BALE_API bale_encoding bale_chunk_encoding(const bale_chunk *chunk);
 BALE_API bale_backend bale_chunk_backend(const bale_chunk *chunk);
