@@ -621,6 +621,40 @@ static void test_every_allocation_failure(void) {
     }
 }
 
+/* A sealed segment is decoded into the cache on its third read while it is
+ * remembered (list.c, BALE__LIST_RECENT_READS), not before: random reads
+ * fetch single elements, a loop over one chunk decodes it once. */
+static void test_read_cache_trigger(void) {
+    uint64_t n = 100000;
+    int64_t *want = gen_ints(n, 11);
+    bale_list *l;
+    ASSERT_OK(bale_list_create(BALE_DTYPE_INT, NULL, &l));
+    bale_values r = tu_ints(want, n);
+    ASSERT_OK(bale_list_append(l, &r));
+    ASSERT_OK(bale_list_seal(l));
+    uint64_t base = bale_list_nbytes(l);
+    for (int read = 1; read <= 3; read++) {
+        bale_values got;
+        ASSERT_OK(bale_list_get(l, 20000 + (uint64_t)read, &got));
+        ASSERT_EQ(((int64_t *)got.data)[0], want[20000 + read]);
+        bale_values_free(&got);
+        if (read < 3) ASSERT_U64_EQ(bale_list_nbytes(l), base); /* single gets */
+        else ASSERT_TRUE(bale_list_nbytes(l) >= base + BALE_LIST_CHUNK_TARGET / 2); /* cached */
+    }
+    /* reads spread over other segments, one each, decode nothing */
+    ASSERT_OK(bale_list_seal(l)); /* drops the cached block */
+    base = bale_list_nbytes(l);
+    for (uint64_t i = 30000; i < n; i += 9000) { /* not segment 2, still remembered */
+        bale_values got;
+        ASSERT_OK(bale_list_get(l, i, &got));
+        ASSERT_EQ(((int64_t *)got.data)[0], want[i]);
+        bale_values_free(&got);
+    }
+    ASSERT_U64_EQ(bale_list_nbytes(l), base);
+    bale_list_free(l);
+    free(want);
+}
+
 /* ---- bale_list_visit: every element once, from any number of threads ---- */
 
 typedef struct visit_check {
@@ -707,4 +741,4 @@ static void test_visit(void) {
 BALE_TEST_MAIN(BALE_TEST(test_int_basics), BALE_TEST(test_int_random_cow),
                BALE_TEST(test_sharing_and_nbytes), BALE_TEST(test_str_random),
                BALE_TEST(test_big_elements), BALE_TEST(test_floats_and_bools),
-               BALE_TEST(test_every_allocation_failure), BALE_TEST(test_visit))
+               BALE_TEST(test_every_allocation_failure), BALE_TEST(test_visit), BALE_TEST(test_read_cache_trigger))
