@@ -93,6 +93,12 @@ static int64_t int_skewed(uint64_t i) { /* delay-like: DICT blocked under auto *
     if (i % 8 == 7) return (int64_t)(i * 37 % 701) + 100; /* rare: escapes */
     return (int64_t)__builtin_ctzll(r | (1ull << 20)) * 3 - 5 + (int64_t)(r >> 62);
 }
+static int64_t int_rare(uint64_t i) { /* escapes rare: DICT blocked's compact decode */
+    uint64_t r = rng();
+    if (r % 10 == 0) return 1000 + (int64_t)(rng() % 600);
+    (void)i;
+    return (int64_t)(r >> 40) % 20;
+}
 static int64_t int_small_range(uint64_t i) {
     (void)i;
     return (int64_t)(rng() % 200) - 100;
@@ -196,6 +202,8 @@ static void make_sets(void) {
     add_strings("binary", BALE_DTYPE_BYTES, 80, bytes_binary);
     add_strings("words", BALE_DTYPE_BYTES, 50, str_words);
     add_strings("pickles", BALE_DTYPE_OBJECT, 60, object_pickles);
+    /* Last, so the sets above keep their random streams (and seeds). */
+    add_ints("rare", 4000, int_rare);
 }
 
 /* ---- chunks --------------------------------------------------------------- */

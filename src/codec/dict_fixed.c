@@ -593,14 +593,15 @@ static bale_err decode_sections(bale_dtype dtype, uint64_t count, const uint8_t 
  * at bit b * slope + unzigzag(offsets[b]) (block 0 at 0, each block ends
  * exactly where the next starts, the last in the last byte, zero padding).
  * L = 0 only when there is one symbol (coded with no bits).  get decodes at
- * most one block's codes; decode runs BALE__DICT_STREAMS blocks in lockstep
- * through a 2^L-entry table.  Why Huffman rather than mode 2's zstd
- * sections: a block can start anywhere, and it costs only ~0.05 B a value
- * on flights (design-numeric.md). */
+ * most one block's codes; decode runs 4 or 8 blocks in lockstep through a
+ * 2^L-entry table (compact when escapes are rare, see blk_step).  Why
+ * Huffman rather than mode 2's zstd sections: a block can start anywhere,
+ * and it costs only ~0.05 B a value on flights (design-numeric.md). */
 #define BALE__HUF_MAXLEN 12
 #define BALE__DICT_BLOCK_SHIFT 5 /* 32 values a block */
 #define BALE__DICT_BLOCKS_HEADER 36
-/* Blocks decoded in lockstep by decode (independent bit positions). */
+/* Blocks decoded in lockstep by decode (independent bit positions); twice
+ * as many with the compact table. */
 #define BALE__DICT_STREAMS 4
 #define BALE__DICT_BS_MIN 4
 #define BALE__DICT_BS_MAX 10
@@ -876,7 +877,8 @@ static bale_err parse_blocks(uint64_t count, const uint8_t *src, size_t n, dblk 
     d->cbase = bale__load64(src + 28);
     BALE_RETURN_IF(d->bs < BALE__DICT_BS_MIN || d->bs > BALE__DICT_BS_MAX ||
                        d->h.L > BALE__HUF_MAXLEN || d->hw > 64 || d->lw > 63 || d->wo > 64 ||
-                       d->nhot > count || d->ncold > count || d->hn < d->ncold,
+                       d->nhot > count || d->ncold > count || d->hn < d->ncold ||
+                       d->ncold > BALE_DICT_MAX_DISTINCT,
                    BALE_CORRUPT);
     d->k = (d->ncold + 255) / 256;
     uint64_t nsym = d->nhot + d->k, sh = 0;
@@ -930,13 +932,22 @@ static uint64_t ef_word(const dblk *d, size_t at) {
     return w;
 }
 
+/* Ones in w.  __builtin_popcountll is a libgcc call without -mpopcnt
+ * (the baseline x86-64 build); this is a dozen inline operations. */
+static inline unsigned popcount64(uint64_t w) {
+    w -= (w >> 1) & 0x5555555555555555ull;
+    w = (w & 0x3333333333333333ull) + ((w >> 2) & 0x3333333333333333ull);
+    w = (w + (w >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+    return (unsigned)((w * 0x0101010101010101ull) >> 56);
+}
+
 /* Cold value i (< ncold) by select on the high bits; 0 if malformed. */
 static int ef_get(const dblk *d, uint64_t i, uint64_t *value) {
     size_t nbytes = (size_t)((d->hn + 7) / 8);
     uint64_t seen = 0;
     for (size_t at = 0; at < nbytes; at += 8) {
         uint64_t w = ef_word(d, at);
-        unsigned c = (unsigned)__builtin_popcountll(w);
+        unsigned c = popcount64(w);
         if (seen + c > i) {
             for (uint64_t t = i - seen; t > 0; t--) w &= w - 1;
             uint64_t p = (uint64_t)at * 8 + (unsigned)__builtin_ctzll(w);
@@ -950,24 +961,165 @@ static int ef_get(const dblk *d, uint64_t i, uint64_t *value) {
     return 0;
 }
 
-/* Decode table entry: base index into the value array (20 bits), code
- * length (5), escape (1: 8 more bits, the low byte, added to the index),
- * invalid code (1). */
-#define BLK_ESC ((uint32_t)1 << 25)
-#define BLK_BAD ((uint32_t)1 << 26)
+/* Decode table entry, general form (32 bits): bits 0..19 an index base,
+ * 20..25 a shift s, 26..31 the bits the value takes (its code, plus 8 for
+ * an escape's low byte).  The value is vals[(base + ((x >> s) & 255)) mod
+ * 2^20] for the peeked bits x: an escape has s = 56 - length (the low byte
+ * after its code) and base = its class's first cold index; a hot symbol of
+ * code c has s = 64 - length (the last 8 bits of its own code, known when the
+ * table is built) and base = index - (c & 255), so the same arithmetic
+ * serves both without a branch or mask.  An invalid code has an index past
+ * the values (flagged by the same compare as a cold index past ncold). */
+#define BLK_SHIFT(e) (((e) >> 20) & 63)
+#define BLK_ADV(e) ((e) >> 26)
+/* Compact form (16 bits), used when escapes are rare and there are at most
+ * 256 hot symbols: the hot index (or escape class) in the low byte, the code
+ * length in bits 8..12, escape and invalid flags in bits 13 and 14.  Its step
+ * has no escape arithmetic on the common path (a predictable branch
+ * instead): on `delay` about 14 instructions a value instead of 22. */
+#define BLK16_ESC 0x2000u
+#define BLK16_BAD 0x4000u
+/* Escapes are rare when their codes cover at most 1/2^BALE__DICT_RARE_ESC
+ * of the code space (their share of values, about): then the branch on the
+ * escape costs less than computing it for every value. */
+#define BALE__DICT_RARE_ESC 6
 
 static inline __attribute__((always_inline)) uint64_t
-blk_step(const uint32_t *tab, unsigned sh, const uint64_t *vals, uint64_t lim,
-         const uint8_t *bits, uint64_t size, uint64_t *pos, uint32_t *bad, const int inside) {
+blk_step(const void *tabv, unsigned sh, const uint64_t *vals, uint64_t nhot, uint64_t lim,
+         const uint8_t *bits, uint64_t size, uint64_t *pos, uint32_t *bad, const int inside,
+         const int compact) {
     /* inside: the caller proved 8 bytes readable at *pos / 8. */
     uint64_t x = inside ? __builtin_bswap64(bale__load64(bits + (*pos >> 3))) << (*pos & 7)
                         : bale__bits_peek(bits, size, *pos);
-    uint32_t e = tab[(x >> 1) >> sh];
-    unsigned len = (e >> 20) & 31, esc = (e >> 25) & 1;
-    uint64_t j = (e & 0xFFFFF) + (((x << len) >> 56) & (0 - (uint64_t)esc));
-    *bad |= (e >> 26) | (j >= lim);
-    *pos += len + 8 * esc;
+    if (compact) {
+        unsigned e = ((const uint16_t *)tabv)[(x >> 1) >> sh];
+        if (__builtin_expect((e & (BLK16_ESC | BLK16_BAD)) != 0, 0)) {
+            unsigned len = (e >> 8) & 31;
+            uint64_t j = nhot + 256 * (uint64_t)(e & 0xFF) + ((x << len) >> 56);
+            *bad |= (e & BLK16_BAD) != 0 || j >= lim;
+            *pos += len + 8;
+            return vals[j < lim ? j : 0]; /* j may pass nvals without classes */
+        }
+        *pos += e >> 8;
+        return vals[e & 0xFF];
+    }
+    uint32_t e = ((const uint32_t *)tabv)[(x >> 1) >> sh];
+    uint64_t j = (e + ((x >> BLK_SHIFT(e)) & 255)) & 0xFFFFF;
+    *bad |= (uint32_t)(j >= lim);
+    *pos += BLK_ADV(e);
     return vals[j];
+}
+
+/* Decodes all blocks into o; returns the final bit position, or UINT64_MAX
+ * when a block is malformed (offset, code or cold index). */
+static inline __attribute__((always_inline)) uint64_t
+blk_decode_all(const dblk *d, uint64_t count, const void *tab, const uint64_t *vals,
+               uint64_t *o, const int compact) {
+    uint64_t B = (uint64_t)1 << d->bs, at = 0, lim = d->nhot + d->ncold, nhot = d->nhot;
+    unsigned sh = 63 - d->h.L;
+    uint32_t bad = 0;
+    /* Blocks in lockstep: the compact step is short enough for 8. */
+    const unsigned S = compact ? 2 * BALE__DICT_STREAMS : BALE__DICT_STREAMS;
+    for (uint64_t b = 0; b < d->nb;) {
+        uint64_t s = b << d->bs, p0 = blk_offset(d, b);
+        if (p0 != at) return UINT64_MAX;
+        if (b + S <= d->nb && count - s >= S * B) {
+            /* Several blocks at once: independent bit positions, more ILP. */
+            uint64_t p[2 * BALE__DICT_STREAMS], q[2 * BALE__DICT_STREAMS];
+            p[0] = q[0] = p0;
+            for (unsigned k = 1; k < S; k++) {
+                p[k] = q[k] = blk_offset(d, b + k);
+                if (p[k] > d->nbits) return UINT64_MAX;
+            }
+            uint64_t *ob = o + s;
+            /* A step moves at most 20 bits: B steps from the furthest start
+             * plus the 8-byte read stay inside, or every read is checked. */
+            uint64_t far = p[0];
+            for (unsigned k = 1; k < S; k++) far = p[k] > far ? p[k] : far;
+            if (far + 20 * B + 64 <= d->nbits) {
+                for (uint64_t j = 0; j < B; j++) {
+#pragma GCC unroll 8
+                    for (unsigned k = 0; k < S; k++)
+                        ob[k * B + j] = blk_step(tab, sh, vals, nhot, lim, d->bits, d->size,
+                                                 &p[k], &bad, 1, compact);
+                }
+            } else {
+                for (uint64_t j = 0; j < B; j++) {
+#pragma GCC unroll 8
+                    for (unsigned k = 0; k < S; k++)
+                        ob[k * B + j] = blk_step(tab, sh, vals, nhot, lim, d->bits, d->size,
+                                                 &p[k], &bad, 0, compact);
+                }
+            }
+            for (unsigned k = 0; k + 1 < S; k++)
+                if (p[k] != q[k + 1]) return UINT64_MAX;
+            at = p[S - 1];
+            b += S;
+        } else {
+            uint64_t len = count - s < B ? count - s : B;
+            for (uint64_t j = 0; j < len; j++)
+                o[s + j] = blk_step(tab, sh, vals, nhot, lim, d->bits, d->size, &p0, &bad, 0,
+                                    compact);
+            at = p0;
+            b++;
+        }
+        if (bad || at > d->nbits) return UINT64_MAX;
+    }
+    return at;
+}
+
+static uint64_t blk_decode_general(const dblk *d, uint64_t count, const uint32_t *tab,
+                                   const uint64_t *vals, uint64_t *o) {
+    return blk_decode_all(d, count, tab, vals, o, 0);
+}
+
+static uint64_t blk_decode_compact(const dblk *d, uint64_t count, const uint16_t *tab,
+                                   const uint64_t *vals, uint64_t *o) {
+    return blk_decode_all(d, count, tab, vals, o, 1);
+}
+
+/* Fills the 2^L-entry decode table in the compact (tab16) or general form
+ * (tab32; invalid codes get index `bad`, past the values). */
+static void blk_table(const dblk *d, uint32_t *tab32, uint16_t *tab16, uint32_t bad) {
+    unsigned L = d->h.L;
+    size_t ntab = (size_t)1 << L;
+    if (tab16) {
+        for (size_t t = 0; t < ntab; t++) tab16[t] = BLK16_BAD;
+    } else {
+        for (size_t t = 0; t < ntab; t++) tab32[t] = 63u << 20 | bad;
+    }
+    if (L == 0) { /* one symbol, no bits (general form only): the peek past
+                   * an empty bit string is 0 */
+        tab32[0] = d->nhot ? 63u << 20 : 8u << 26 | 56u << 20 | (uint32_t)d->nhot;
+        return;
+    }
+    uint32_t erank[BALE__HUF_MAXLEN + 1] = {0};
+    for (uint32_t l = 1; l <= L; l++) { /* hot symbols */
+        size_t span = (size_t)1 << (L - l);
+        for (uint32_t r = 0; r < d->h.nh[l]; r++) {
+            uint32_t code = d->h.first[l] + r, h = d->h.hb[l] + r;
+            size_t at = (size_t)code * span;
+            if (tab16) {
+                uint16_t e = (uint16_t)(l << 8 | h);
+                for (size_t s = 0; s < span; s++) tab16[at + s] = e;
+            } else {
+                uint32_t e = l << 26 | (64 - l) << 20 | ((h - (code & 255)) & 0xFFFFF);
+                for (size_t s = 0; s < span; s++) tab32[at + s] = e;
+            }
+        }
+    }
+    for (uint32_t c = 0; c < d->h.k; c++) { /* escape classes */
+        uint32_t l = d->h.elen[c];
+        size_t span = (size_t)1 << (L - l);
+        size_t at = (size_t)(d->h.first[l] + d->h.nh[l] + erank[l]++) * span;
+        if (tab16) {
+            uint16_t e = (uint16_t)(BLK16_ESC | l << 8 | c);
+            for (size_t s = 0; s < span; s++) tab16[at + s] = e;
+        } else {
+            uint32_t e = (l + 8) << 26 | (56 - l) << 20 | (uint32_t)(d->nhot + 256 * (uint64_t)c);
+            for (size_t s = 0; s < span; s++) tab32[at + s] = e;
+        }
+    }
 }
 
 static bale_err decode_blocks(bale_dtype dtype, uint64_t count, const uint8_t *src,
@@ -981,9 +1133,16 @@ static bale_err decode_blocks(bale_dtype dtype, uint64_t count, const uint8_t *s
         *out = v;
         return BALE_OK;
     }
+    /* Compact table when escapes are rare (share of the code space of the
+     * escape classes, each 2^(L - length) entries) and hot indices fit a
+     * byte. */
+    uint64_t esc_space = 0;
+    for (uint32_t c = 0; c < d.h.k && d.h.L > 0; c++) esc_space += (uint64_t)1 << (d.h.L - d.h.elen[c]);
+    int compact = d.h.L > 0 && d.nhot <= 256 && d.k <= 256 &&
+                  esc_space <= ((uint64_t)1 << d.h.L) >> BALE__DICT_RARE_ESC;
     size_t nvals = (size_t)(d.nhot + 256 * d.k), ntab = (size_t)1 << d.h.L;
-    uint64_t *vals = bale__calloc(nvals, sizeof *vals);
-    uint32_t *tab = bale__malloc(ntab * sizeof *tab);
+    uint64_t *vals = bale__calloc(nvals + 2, sizeof *vals); /* + 2: invalid codes */
+    void *tab = bale__malloc(ntab * (compact ? sizeof(uint16_t) : sizeof(uint32_t)));
     uint64_t *o = NULL;
     bale_err err = BALE_NOMEM;
     if (vals == NULL || tab == NULL) goto done;
@@ -1005,25 +1164,7 @@ static bale_err decode_blocks(bale_dtype dtype, uint64_t count, const uint8_t *s
     if (dtype == BALE_DTYPE_BOOL)
         for (size_t j = 0; j < nvals; j++)
             if (vals[j] > 1) goto done;
-    /* The decode table. */
-    for (size_t t = 0; t < ntab; t++) tab[t] = BLK_BAD;
-    if (d.h.L == 0) {
-        tab[0] = d.nhot ? 0 : (uint32_t)d.nhot | BLK_ESC;
-    }
-    uint32_t erank[BALE__HUF_MAXLEN + 1] = {0};
-    for (uint32_t l = 1; l <= d.h.L; l++) { /* hot symbols */
-        uint32_t span = (uint32_t)1 << (d.h.L - l);
-        for (uint32_t r = 0; r < d.h.nh[l]; r++) {
-            uint32_t *p = tab + (size_t)(d.h.first[l] + r) * span;
-            for (uint32_t s = 0; s < span; s++) p[s] = l << 20 | (d.h.hb[l] + r);
-        }
-    }
-    for (uint32_t c = 0; c < d.h.k && d.h.L > 0; c++) { /* escape classes */
-        uint32_t l = d.h.elen[c], span = (uint32_t)1 << (d.h.L - l);
-        uint32_t *p = tab + (size_t)(d.h.first[l] + d.h.nh[l] + erank[l]++) * span;
-        uint32_t e = (uint32_t)l << 20 | (uint32_t)(d.nhot + 256 * (uint64_t)c) | BLK_ESC;
-        for (uint32_t s = 0; s < span; s++) p[s] = e;
-    }
+    blk_table(&d, compact ? NULL : tab, compact ? tab : NULL, (uint32_t)nvals);
     if (dtype == BALE_DTYPE_BOOL) {
         o = bale__malloc((size_t)count * 8);
         if (o == NULL) {
@@ -1036,53 +1177,9 @@ static bale_err decode_blocks(bale_dtype dtype, uint64_t count, const uint8_t *s
         err = BALE_CORRUPT;
         o = v.data;
     }
-    uint64_t B = (uint64_t)1 << d.bs, at = 0, lim = d.nhot + d.ncold;
-    unsigned sh = 63 - d.h.L;
-    uint32_t bad = 0;
-    for (uint64_t b = 0; b < d.nb;) {
-        uint64_t s = b << d.bs, p0 = blk_offset(&d, b);
-        if (p0 != at) goto done;
-        if (b + BALE__DICT_STREAMS <= d.nb && count - s >= BALE__DICT_STREAMS * B) {
-            /* Several blocks at once: independent bit positions, more ILP. */
-            uint64_t p[BALE__DICT_STREAMS], q[BALE__DICT_STREAMS];
-            p[0] = q[0] = p0;
-            for (unsigned k = 1; k < BALE__DICT_STREAMS; k++) {
-                p[k] = q[k] = blk_offset(&d, b + k);
-                if (p[k] > d.nbits) goto done;
-            }
-            uint64_t *ob = o + s;
-            /* A step moves at most 20 bits: B steps from the furthest start
-             * plus the 8-byte read stay inside, or every read is checked. */
-            uint64_t far = p[0];
-            for (unsigned k = 1; k < BALE__DICT_STREAMS; k++) far = p[k] > far ? p[k] : far;
-            if (far + 20 * B + 64 <= d.nbits) {
-                for (uint64_t j = 0; j < B; j++) {
-#pragma GCC unroll 4
-                    for (unsigned k = 0; k < BALE__DICT_STREAMS; k++)
-                        ob[k * B + j] =
-                            blk_step(tab, sh, vals, lim, d.bits, d.size, &p[k], &bad, 1);
-                }
-            } else {
-                for (uint64_t j = 0; j < B; j++) {
-#pragma GCC unroll 4
-                    for (unsigned k = 0; k < BALE__DICT_STREAMS; k++)
-                        ob[k * B + j] =
-                            blk_step(tab, sh, vals, lim, d.bits, d.size, &p[k], &bad, 0);
-                }
-            }
-            for (unsigned k = 0; k + 1 < BALE__DICT_STREAMS; k++)
-                if (p[k] != q[k + 1]) goto done;
-            at = p[BALE__DICT_STREAMS - 1];
-            b += BALE__DICT_STREAMS;
-        } else {
-            uint64_t len = count - s < B ? count - s : B;
-            for (uint64_t j = 0; j < len; j++)
-                o[s + j] = blk_step(tab, sh, vals, lim, d.bits, d.size, &p0, &bad, 0);
-            at = p0;
-            b++;
-        }
-        if (bad || at > d.nbits) goto done;
-    }
+    uint64_t at = compact ? blk_decode_compact(&d, count, tab, vals, o)
+                          : blk_decode_general(&d, count, tab, vals, o);
+    if (at == UINT64_MAX) goto done;
     /* The bit string ends in its last byte, padded with zeros. */
     if ((at + 7) / 8 != d.size) goto done;
     if ((at & 7) && (d.bits[d.size - 1] & (0xFFu >> (at & 7)))) goto done;
@@ -1110,11 +1207,14 @@ static bale_err get_blocks(bale_dtype dtype, uint64_t count, const uint8_t *src,
     /* The lines get will touch, fetched in parallel before the dependent
      * reads (offset -> codes -> value): the block's codes near their
      * predicted place, and the hot values. */
-    uint64_t guess = (b * d.slope) >> 3;
-    for (uint64_t at = guess; at < guess + 128 && at < d.size; at += 64)
+    uint64_t guess = (b * d.slope) >> 3, from = guess > 48 ? guess - 48 : 0;
+    for (uint64_t at = from; at < guess + 112 && at < d.size; at += 64)
         __builtin_prefetch(d.bits + at);
     size_t hot_bytes = (size_t)((d.nhot * d.hw + 7) / 8);
     for (size_t at = 0; at < hot_bytes && at < 512; at += 64) __builtin_prefetch(d.hot + at);
+    /* and the start of the cold keys' high bits, which an escape scans. */
+    size_t high_bytes = (size_t)((d.hn + 7) / 8);
+    for (size_t at = 0; at < high_bytes && at < 256; at += 64) __builtin_prefetch(d.high + at);
     uint64_t pos = blk_offset(&d, b), x;
     BALE_RETURN_IF(pos > d.nbits, BALE_CORRUPT);
     unsigned len = 0;
@@ -1125,26 +1225,31 @@ static bale_err get_blocks(bale_dtype dtype, uint64_t count, const uint8_t *src,
         x = bale__bits_peek(d.bits, d.size, pos);
     } else {
         /* Skip j codes without building a table: in the top 16 bits y of a
-         * canonical code, its length is 1 + the number of l with y >= lim[l]
-         * (lim[l]: the end of the codes of length <= l), and it is an escape
-         * (8 more bits) when y >= hlim[len].  Several codes per 64-bit peek
-         * (at least 57 bits valid, a code with its low byte is at most 20).
-         * A malformed code only misplaces the bounded reads; the final code
-         * is decoded with checks. */
-        uint32_t lim[BALE__HUF_MAXLEN], hlim[BALE__HUF_MAXLEN + 1];
+         * canonical code of length l, c2 = #{l' < L : y >= lim[l']} = l - 1
+         * (lim[l']: the end of the codes of length <= l') and c1 = #{l' :
+         * y >= hlim[l']} = l - 1 + escape (hlim[l']: the end of the hot
+         * codes of length l'), so the code takes 1 + 8 c1 - 7 c2 bits with
+         * its low byte: independent compares, no dependent load.  Several
+         * codes per 64-bit peek (at least 57 bits valid, a code with its
+         * low byte is at most 20).  A malformed code only misplaces the
+         * bounded reads; the final code is decoded with checks. */
+        uint32_t lim[BALE__HUF_MAXLEN], hlim[BALE__HUF_MAXLEN];
         for (unsigned l = 1; l <= BALE__HUF_MAXLEN; l++) {
             if (l < d.h.L) lim[l - 1] = (d.h.first[l] + d.h.nh[l] + d.h.ne[l]) << (16 - l);
             else lim[l - 1] = 1u << 16;
-            hlim[l] = l <= d.h.L ? (d.h.first[l] + d.h.nh[l]) << (16 - l) : 1u << 16;
+            hlim[l - 1] = l <= d.h.L ? (d.h.first[l] + d.h.nh[l]) << (16 - l) : 1u << 16;
         }
         for (uint64_t t = 0; t < j;) {
             x = bale__bits_peek(d.bits, d.size, pos);
             unsigned used = 0;
             do {
-                uint32_t y = (uint32_t)((x << used) >> 48), l = 1;
+                uint32_t y = (uint32_t)((x << used) >> 48), c1 = 0, c2 = 0;
 #pragma GCC unroll 12
-                for (unsigned i = 0; i + 1 < BALE__HUF_MAXLEN; i++) l += y >= lim[i];
-                used += l + ((y >= hlim[l]) << 3);
+                for (unsigned i = 0; i < BALE__HUF_MAXLEN; i++) {
+                    c2 += y >= lim[i];
+                    c1 += y >= hlim[i];
+                }
+                used += 1 + 8 * c1 - 7 * c2;
                 t++;
             } while (t < j && used <= 57 - (BALE__HUF_MAXLEN + 8));
             pos += used;

@@ -579,6 +579,75 @@ static void test_dict_blocks(void) {
     bale__buf_free(&st);
 }
 
+/* DICT mode 3 decode builds one of two tables (dict_fixed.c): compact when
+ * escapes are rare (at most 1/64 of the code space, <= 256 hot symbols),
+ * general otherwise.  Both must decode every value and reject every
+ * malformation: bit flips, truncations, and an incomplete code (a hot
+ * symbol moved to a longer length keeps the header consistent but leaves
+ * invalid codes). */
+static int dict_blocks_compact(const uint8_t *st) {
+    unsigned L = st[2];
+    uint64_t nhot = bale__load16(st + 6), ncold = bale__load32(st + 8), k = (ncold + 255) / 256;
+    uint64_t space = 0;
+    for (uint64_t c = 0; L && c < k; c++) space += (uint64_t)1 << (L - st[36 + 2 * L + c]);
+    return L > 0 && nhot <= 256 && k <= 256 && space <= ((uint64_t)1 << L) >> 6;
+}
+
+static void dict_paths_check(const int64_t *v, size_t n, int want_compact) {
+    bale_values in = tu_ints(v, n);
+    dict_blocks_check(&in);
+    bale__buf st = {0};
+    ASSERT_OK(bale__dict_fixed_encode_variant(&in, BALE__VAR_BLOCKS, &st));
+    ASSERT_EQ(dict_blocks_compact(st.data), want_compact);
+    const bale__encoding_impl *impl = bale__encoding_find(BALE_ENC_DICT);
+    uint8_t *p = malloc(st.size);
+    bale_values out;
+    /* Bit flips past the header (codes, offsets, dictionary). */
+    for (size_t i = 36; i < st.size; i++) {
+        memcpy(p, st.data, st.size);
+        p[i] ^= (uint8_t)(1u << (rnd() % 8));
+        decode_any(impl, BALE_DTYPE_INT, n, p, st.size);
+    }
+    for (size_t i = 0; i < st.size; i += 7) {
+        uint8_t *q = malloc(i ? i : 1);
+        memcpy(q, st.data, i);
+        decode_any(impl, BALE_DTYPE_INT, n, q, i); /* truncated, exact size for ASan */
+        free(q);
+    }
+    unsigned L = st.data[2], moved = 0;
+    for (unsigned l = 1; l < L; l++) {
+        memcpy(p, st.data, st.size);
+        uint16_t a = bale__load16(p + 36 + 2 * (l - 1)), b = bale__load16(p + 36 + 2 * l);
+        if (a == 0) continue;
+        bale__store16(p + 36 + 2 * (l - 1), (uint16_t)(a - 1));
+        bale__store16(p + 36 + 2 * l, (uint16_t)(b + 1));
+        ASSERT_ERR(impl->decode(BALE_DTYPE_INT, n, p, st.size, n * 8, &out), BALE_CORRUPT);
+        decode_any(impl, BALE_DTYPE_INT, n, p, st.size);
+        moved++;
+    }
+    ASSERT_TRUE(moved > 0);
+    free(p);
+    bale__buf_free(&st);
+}
+
+static void test_dict_blocks_paths(void) {
+    static int64_t v[3000];
+    /* compact: delay-like hot values, 1 in 150 one of 400 rare values */
+    for (size_t i = 0; i < 3000; i++) {
+        uint64_t r = rnd();
+        v[i] = rnd() % 150 == 0 ? 100000 + (int64_t)(rnd() % 400)
+                                : (int64_t)(__builtin_ctzll(r | (1ull << 40)) * 3) - 5 +
+                                      (int64_t)(r >> 59);
+    }
+    dict_paths_check(v, 3000, 1);
+    /* compact without escapes */
+    for (size_t i = 0; i < 3000; i++) v[i] = (int64_t)(__builtin_ctzll(rnd() | (1ull << 20)));
+    dict_paths_check(v, 3000, 1);
+    /* general: distance-like, escapes frequent */
+    for (size_t i = 0; i < 3000; i++) v[i] = (int64_t)(rnd() % 900) * 3 + 50;
+    dict_paths_check(v, 3000, 0);
+}
+
 static void test_corrupt_stages(void) {
     static int64_t v[300];
     for (size_t i = 0; i < 300; i++) v[i] = (int64_t)(i * 3 + rnd() % 3);
@@ -668,6 +737,9 @@ static void test_flights(void) {
             ASSERT_OK(bale_chunk_encode(&in, NULL, &ch));
             /* Payload only: the 48-byte header is the container's business. */
             total += bale_chunk_encoded_size(ch) - 48;
+            /* Every chunk answers get from one block (DELTA blocked, DICT
+             * mode 3): no backend pass per get. */
+            ASSERT_EQ(bale_chunk_backend(ch), BALE_BACKEND_NONE);
             if (i % (8192 * 50) == 0) {
                 bale_values out;
                 ASSERT_OK(bale_chunk_decode(ch, &out));
@@ -692,5 +764,5 @@ static void test_flights(void) {
 BALE_TEST_MAIN(BALE_TEST(test_int_edges), BALE_TEST(test_every_width),
                BALE_TEST(test_floats), BALE_TEST(test_bools),
                BALE_TEST(test_dict_too_many), BALE_TEST(test_allocation_failures),
-               BALE_TEST(test_corrupt_stages), BALE_TEST(test_delta_blocks), BALE_TEST(test_dict_blocks),
+               BALE_TEST(test_corrupt_stages), BALE_TEST(test_delta_blocks), BALE_TEST(test_dict_blocks), BALE_TEST(test_dict_blocks_paths),
                BALE_TEST(test_flights))
