@@ -121,10 +121,15 @@ def build_list(container: str, kind: str, dataset: str, gen, n: int):
     raise ValueError(container)
 
 
-def warmup(container: str, kind: str, dataset: str, is_dict: bool = False, tmpdir=None) -> None:
-    """Import the container's module and build a tiny one, so that imports and
-    allocator pools are not counted as the container's memory."""
-    sample = [f"warm{i}" for i in range(2000)] if kind == "str" or is_dict else list(range(2000))
+def warmup(container: str, kind: str, dataset: str, is_dict: bool = False, tmpdir=None,
+           sample=None) -> None:
+    """Import the container's module and build a small one, so that one-time
+    costs are not counted as the container's memory: imports, allocator
+    pools, code pages, and per-thread codec state (bale's cached compression
+    contexts).  `sample`, a slice of the dataset itself, takes the codec paths
+    the real data takes; without it a synthetic sample is used."""
+    if sample is None:
+        sample = [f"warm{i}" for i in range(2000)] if kind == "str" or is_dict else list(range(2000))
     if is_dict:
         if container == "diskcache":
             import diskcache  # noqa: F401
