@@ -99,6 +99,11 @@ def plan(quick: bool, only: list[str] | None) -> list[dict]:
     return cases
 
 
+# The full bench_codec_str (every pipeline on 4.5M names twice, flights
+# strings, words) takes 5-8 minutes on the 2-core machine.
+CODEC_TIMEOUT_S = 1200
+
+
 def run_case(case: dict, cache: Path, timeout: float) -> dict:
     spec = {k: v for k, v in case.items() if k != "skip"}
     spec["cache"] = str(cache)
@@ -146,7 +151,7 @@ def codec_bench(repo: Path, quick: bool, log, data_dir: Path | None = None) -> d
             args = [str(exe)] + ([str(data_dir)] if data_dir else [])
             if quick and prog == "bench_codec_str":
                 args.append("100000")
-            r = subprocess.run(args, cwd=repo, capture_output=True, text=True, timeout=300 if not quick else 60)
+            r = subprocess.run(args, cwd=repo, capture_output=True, text=True, timeout=CODEC_TIMEOUT_S if not quick else 60)
             out["programs"][prog] = {"exit": r.returncode, "stdout": r.stdout[-20000:], "stderr": r.stderr[-2000:],
                                      "wall_s": time.perf_counter() - t}
         except subprocess.TimeoutExpired:
