@@ -1772,10 +1772,13 @@ static int visit_snapshot(ListObject *s, bale_list_visit_fn visit, void *ctx, un
     return 0;
 }
 
-/* fn over every block on several threads, each worker with its own context:
- * slots[w * PAR_STRIDE] for w < *nthreads, which the caller initialises
- * (all BALE_EXT_MAX of them) and combines.  For order-free reductions only. */
-static int for_each_block_parallel(ListObject *s, block_fn fn, char *slots, unsigned *nthreads) {
+/* fn over every block on several threads, each worker with its own context
+ * at slots + w * PAR_STRIDE (w < *nthreads), each a copy of `init` (`size`
+ * bytes) to start with, for the caller to combine.  For order-free
+ * reductions only. */
+static int for_each_block_parallel(ListObject *s, block_fn fn, const void *init, size_t size,
+                                   char *slots, unsigned *nthreads) {
+    for (unsigned w = 0; w < PAR_MAX_WORKERS; w++) memcpy(slots + w * PAR_STRIDE, init, size);
     par_ctx p = {fn, slots};
     return visit_snapshot(s, par_block, &p, nthreads);
 }
@@ -1865,10 +1868,8 @@ static PyObject *L_sum(ListObject *s, PyObject *unused) {
     } else {
         _Static_assert(sizeof(sum_ctx) <= PAR_STRIDE, "sum_ctx fits a slot");
         _Alignas(PAR_STRIDE) char slots[PAR_MAX_WORKERS * PAR_STRIDE];
-        for (unsigned w = 0; w < PAR_MAX_WORKERS; w++)
-            memcpy(slots + w * PAR_STRIDE, &sc, sizeof sc);
         unsigned nt;
-        if (for_each_block_parallel(s, sum_block, slots, &nt) < 0) return NULL;
+        if (for_each_block_parallel(s, sum_block, &sc, sizeof sc, slots, &nt) < 0) return NULL;
         for (unsigned w = 0; w < nt; w++) {
             sum_ctx part;
             memcpy(&part, slots + w * PAR_STRIDE, sizeof part);
@@ -1941,10 +1942,8 @@ static PyObject *L_minmax(ListObject *s, int want_max) {
     } else {
         _Static_assert(sizeof(minmax_ctx) <= PAR_STRIDE, "minmax_ctx fits a slot");
         _Alignas(PAR_STRIDE) char slots[PAR_MAX_WORKERS * PAR_STRIDE];
-        for (unsigned w = 0; w < PAR_MAX_WORKERS; w++)
-            memcpy(slots + w * PAR_STRIDE, &m, sizeof m);
         unsigned nt;
-        if (for_each_block_parallel(s, minmax_block, slots, &nt) < 0) return NULL;
+        if (for_each_block_parallel(s, minmax_block, &m, sizeof m, slots, &nt) < 0) return NULL;
         for (unsigned w = 0; w < nt; w++) {
             minmax_ctx part;
             memcpy(&part, slots + w * PAR_STRIDE, sizeof part);

@@ -621,16 +621,22 @@ static void test_every_allocation_failure(void) {
     }
 }
 
+/* A list of the n ints at v (copied). */
+static bale_list *list_of_ints(const int64_t *v, uint64_t n) {
+    bale_list *l;
+    ASSERT_OK(bale_list_create(BALE_DTYPE_INT, NULL, &l));
+    bale_values r = tu_ints(v, n);
+    ASSERT_OK(bale_list_append(l, &r));
+    return l;
+}
+
 /* A sealed segment is decoded into the cache on its third read while it is
  * remembered (list.c, BALE__LIST_RECENT_READS), not before: random reads
  * fetch single elements, a loop over one chunk decodes it once. */
 static void test_read_cache_trigger(void) {
     uint64_t n = 100000;
     int64_t *want = gen_ints(n, 11);
-    bale_list *l;
-    ASSERT_OK(bale_list_create(BALE_DTYPE_INT, NULL, &l));
-    bale_values r = tu_ints(want, n);
-    ASSERT_OK(bale_list_append(l, &r));
+    bale_list *l = list_of_ints(want, n);
     ASSERT_OK(bale_list_seal(l));
     uint64_t base = bale_list_nbytes(l);
     for (int read = 1; read <= 3; read++) {
@@ -682,10 +688,7 @@ static bale_err visit_fn(void *ctx, unsigned worker, uint64_t seg, uint64_t firs
 static void test_visit(void) {
     uint64_t n = 300000;
     int64_t *want = gen_ints(n, 3);
-    bale_list *l;
-    ASSERT_OK(bale_list_create(BALE_DTYPE_INT, NULL, &l));
-    bale_values r = tu_ints(want, n);
-    ASSERT_OK(bale_list_append(l, &r));
+    bale_list *l = list_of_ints(want, n);
     /* an open segment in the middle (written, not sealed) and a cached one */
     want[12345] = -7;
     bale_values one = tu_ints(&want[12345], 1);
