@@ -66,6 +66,19 @@ static inline int fuzz_element_equal(const bale_values *all, uint64_t i,
            memcmp(one->data, (const uint8_t *)all->data + all->offsets[i], (size_t)len) == 0;
 }
 
+/* Checks a chunk encoded from `all` (against `tab`, or NULL for a
+ * self-contained one): it decodes back to `all` and its bytes validate.  The
+ * decoded values stay in *back (caller frees with bale_values_free). */
+static inline void fuzz_check_reencoded(const bale_chunk *again, const bale_values *all,
+                                        const bale_symtab *tab, bale_values *back) {
+    memset(back, 0, sizeof *back);
+    FUZZ_CHECK(bale_chunk_decode(again, back) == BALE_OK);
+    FUZZ_CHECK(fuzz_values_equal(all, back));
+    size_t n;
+    const void *bytes = bale_chunk_bytes(again, &n);
+    FUZZ_CHECK(bale_chunk_validate_with(bytes, n, tab) == BALE_OK);
+}
+
 /* Leak check around one input: the library's accounted live bytes must be
  * the same after as before.  The compression contexts each thread caches are
  * counted too and appear on first use, so when the figure moved, the check

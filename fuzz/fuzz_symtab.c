@@ -35,12 +35,7 @@ static void check_encode_with(const bale_values *all, const bale_symtab *tab) {
     bale_chunk *again = NULL;
     if (bale_chunk_encode_with(all, &fsst, tab, &again) != BALE_OK) return; /* may refuse */
     bale_values back;
-    memset(&back, 0, sizeof back);
-    FUZZ_CHECK(bale_chunk_decode(again, &back) == BALE_OK);
-    FUZZ_CHECK(fuzz_values_equal(all, &back));
-    size_t n;
-    const void *bytes = bale_chunk_bytes(again, &n);
-    FUZZ_CHECK(bale_chunk_validate_with(bytes, n, tab) == BALE_OK);
+    fuzz_check_reencoded(again, all, tab, &back);
     if (back.count > 0) check_get(again, &back, back.count - 1);
     bale_values_free(&back);
     bale_chunk_decref(again);
