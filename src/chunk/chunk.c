@@ -314,6 +314,11 @@ const bale_symtab *bale_chunk_symtab(const bale_chunk *chunk) { return chunk->sy
 
 bale_err bale_chunk_encode_shared(const bale_values *values, const bale_codec_opts *opts,
                                   bale_symtab **tab, bale_chunk **out) {
+    return bale__chunk_encode_shared_shift(values, opts, 0, tab, out);
+}
+
+bale_err bale__chunk_encode_shared_shift(const bale_values *values, const bale_codec_opts *opts,
+                                         unsigned shift, bale_symtab **tab, bale_chunk **out) {
     BALE_RETURN_IF(values == NULL || tab == NULL || out == NULL, BALE_INVALID);
     bale_codec_opts o = opts ? *opts : bale_codec_opts_auto();
     int fsst_ok = (o.encoding == BALE_ENC_AUTO || o.encoding == BALE_ENC_FSST) &&
@@ -327,7 +332,8 @@ bale_err bale_chunk_encode_shared(const bale_values *values, const bale_codec_op
         if (small) return bale_chunk_encode(values, &o, out);
         /* The first chunk: train the container's table on it. */
         bale_symtab *fresh;
-        BALE_FORWARD_IF_ERROR(bale_symtab_train(values, &fresh));
+        BALE_FORWARD_IF_ERROR(shift ? bale__symtab_train_shift(values, shift, &fresh)
+                                    : bale_symtab_train(values, &fresh));
         err = bale_chunk_encode_with(values, &o, fresh, &c);
         if (err == BALE_OK && c->symtab != NULL) {
             *tab = fresh;
@@ -362,7 +368,7 @@ bale_err bale_chunk_encode_shared(const bale_values *values, const bale_codec_op
     if (!sorted && os * 100 < cs * (100 - SYMTAB_RETRAIN_GAIN_PCT)) {
         /* Retrain for the chunks to come; failing that, keep the old one. */
         bale_symtab *fresh;
-        if (bale_symtab_train(values, &fresh) == BALE_OK) {
+        if (bale__symtab_train_shift(values, bale__symtab_shift(*tab), &fresh) == BALE_OK) {
             bale_symtab_decref(*tab);
             *tab = fresh;
         }

@@ -78,6 +78,12 @@ typedef struct bale__chunk_header {
     uint64_t checksum;
 } bale__chunk_header;
 
+/* bale_chunk_encode_shared, where a table trained here (when `*tab` is
+ * NULL) gets blocks of 1 << `shift` values (bale__symtab_train_shift; 0:
+ * the default).  A retrained table keeps the shift of the one it replaces. */
+bale_err bale__chunk_encode_shared_shift(const bale_values *values, const bale_codec_opts *opts,
+                                         unsigned shift, bale_symtab **tab, bale_chunk **out);
+
 /* Parses and checks the header fields of untrusted bytes (not the payload).
  * BALE_OK, BALE_CORRUPT, BALE_UNSUPPORTED. */
 bale_err bale__chunk_parse_header(const uint8_t *bytes, size_t size,

@@ -135,5 +135,12 @@ int bale__policy_str_wants_table(const bale_values *in);
 uint32_t bale__symtab_fit(const bale_symtab *tab);
 /* The FSST stage flags (str_internal.h) chunks encoded against it use. */
 unsigned bale__symtab_flags(const bale_symtab *tab);
+/* log2 of the values per random-access block in the stages encoded against
+ * it (str_internal.h: BALE_STR_BLOCK_SHIFT unless trained otherwise). */
+unsigned bale__symtab_shift(const bale_symtab *tab);
+/* bale_symtab_train for stages of blocks of 1 << `shift` values (1 ..
+ * BALE_STR_MAX_BLOCK_SHIFT, else BALE_INVALID): smaller blocks make a
+ * single-value get decode fewer values, at one block offset per block. */
+bale_err bale__symtab_train_shift(const bale_values *in, unsigned shift, bale_symtab **out);
 
 #endif /* BALE_CODEC_INTERNAL_H */

@@ -658,6 +658,7 @@ struct bale_symtab {
     unsigned flags;       /* BALE_FSST_FRONT and BALE_FSST_HUFF (always) */
     unsigned A;           /* Huffman alphabet: nsym + 2 (+ 256 with FRONT) */
     uint32_t fit;         /* coded bits per 1024 input bytes, training data */
+    unsigned shift;       /* block shift of the stages encoded against it */
     fsst_table enc;       /* symbols in code order, and the match index */
     uint8_t hlen[FSST_ALPHABET_MAX];
     uint32_t hcode[FSST_ALPHABET_MAX];
@@ -1521,7 +1522,7 @@ static bale_err fsst_encode(const bale_values *in, bale__buf *out) {
 }
 
 static bale_err fsst_encode_tab(const bale_values *in, const bale_symtab *tab, bale__buf *out) {
-    return encode_stage(in, 0, BALE_STR_BLOCK_SHIFT, tab, out);
+    return encode_stage(in, 0, tab->shift, tab, out);
 }
 
 static int fsst_uses_tab(const uint8_t *src, size_t n) {
@@ -1540,7 +1541,9 @@ const bale__tab_ops bale__fsst_tab_ops = {
  * Shared tables: training, bytes, validation
  *
  *   u32 magic "BALt", u8 version 1, u8 kind 1 (FSST), u8 flags (FRONT 1,
- *   HUFF 2: HUFF is required), u8 0, u64 id = XXH3-64 of the bytes from
+ *   HUFF 2: HUFF is required), u8 block shift of the stages encoded against
+ *   the table (0: BALE_STR_BLOCK_SHIFT; an encoder setting, outside the id,
+ *   since every stage records its own), u64 id = XXH3-64 of the bytes from
  *   offset 16 on, u32 fit (stage bits per 1024 value bytes on the training
  *   data), then the symbols as in a stage (u8 nlen[8], the bytes), varint A
  *   (= nsym + 2, + 256 with FRONT) and A 4-bit code lengths, each 1..11
@@ -1561,12 +1564,13 @@ static bale_err symtab_build(const uint8_t *bytes, size_t size, bale_symtab **ou
     bale__reader_init(&r, bytes, size);
     uint32_t magic = bale__reader_u32(&r);
     uint8_t version = bale__reader_u8(&r), kind = bale__reader_u8(&r);
-    uint8_t flags = bale__reader_u8(&r), zero = bale__reader_u8(&r);
+    uint8_t flags = bale__reader_u8(&r), shift = bale__reader_u8(&r);
     uint64_t id = bale__reader_u64(&r);
     uint32_t fit = bale__reader_u32(&r);
     BALE_RETURN_IF(r.bad || magic != SYMTAB_MAGIC || version == 0, BALE_CORRUPT);
     BALE_RETURN_IF(version > SYMTAB_VERSION, BALE_UNSUPPORTED);
-    BALE_RETURN_IF(kind != SYMTAB_KIND_FSST || zero != 0 || !(flags & BALE_FSST_HUFF) ||
+    BALE_RETURN_IF(kind != SYMTAB_KIND_FSST || shift > BALE_STR_MAX_BLOCK_SHIFT ||
+                       !(flags & BALE_FSST_HUFF) ||
                        (flags & ~BALE_FSST_ALL_FLAGS),
                    BALE_CORRUPT);
 #ifndef BALE_FUZZING /* let the fuzzer reach the parser behind the hash */
@@ -1600,6 +1604,7 @@ static bale_err symtab_build(const uint8_t *bytes, size_t size, bale_symtab **ou
     t->flags = flags;
     t->A = (unsigned)A;
     t->fit = fit;
+    t->shift = shift ? shift : BALE_STR_BLOCK_SHIFT;
     t->size = size;
     t->bytes = copy;
     *out = t;
@@ -1611,10 +1616,12 @@ fail:
     return err;
 }
 
-/* Serializes a table: symbols of `t`, flags, code lengths, fit. */
+/* Serializes a table: symbols of `t`, flags, code lengths, fit, the block
+ * shift of its stages (written as 0 when it is the default). */
 static bale_err symtab_bytes(const fsst_table *t, unsigned flags, const uint8_t *hlen, unsigned A,
-                             uint32_t fit, bale__buf *out) {
-    uint8_t head[4] = {SYMTAB_VERSION, SYMTAB_KIND_FSST, (uint8_t)flags, 0};
+                             uint32_t fit, unsigned shift, bale__buf *out) {
+    uint8_t head[4] = {SYMTAB_VERSION, SYMTAB_KIND_FSST, (uint8_t)flags,
+                       (uint8_t)(shift == BALE_STR_BLOCK_SHIFT ? 0 : shift)};
     uint64_t id = 0;
     uint32_t magic = SYMTAB_MAGIC;
     BALE_FORWARD_IF_ERROR(bale__buf_append(out, &magic, 4));
@@ -1632,7 +1639,12 @@ static bale_err symtab_bytes(const fsst_table *t, unsigned flags, const uint8_t 
 }
 
 bale_err bale_symtab_train(const bale_values *in, bale_symtab **out) {
+    return bale__symtab_train_shift(in, BALE_STR_BLOCK_SHIFT, out);
+}
+
+bale_err bale__symtab_train_shift(const bale_values *in, unsigned shift, bale_symtab **out) {
     BALE_RETURN_IF(in == NULL || out == NULL || !bale__is_var(in->dtype), BALE_INVALID);
+    BALE_RETURN_IF(shift < 1 || shift > BALE_STR_MAX_BLOCK_SHIFT, BALE_INVALID);
     BALE_FORWARD_IF_ERROR(bale__values_check(in));
     const uint8_t *data = in->data, *data_end = data ? data + in->data_size : data;
     uint64_t count = in->count;
@@ -1682,12 +1694,13 @@ bale_err bale_symtab_train(const bale_values *in, bale_symtab **out) {
     unsigned flags = BALE_FSST_HUFF | (front ? BALE_FSST_FRONT : 0);
     /* The fit is measured by encoding the training values with a draft of
      * the table, then written into the final one. */
-    if ((err = symtab_bytes(t, flags, hlen, A, 0, &bytes)) != BALE_OK) goto done;
+    if ((err = symtab_bytes(t, flags, hlen, A, 0, shift, &bytes)) != BALE_OK) goto done;
     if ((err = symtab_build(bytes.data, bytes.size, &draft)) != BALE_OK) goto done;
-    if ((err = encode_stage(in, 0, BALE_STR_BLOCK_SHIFT, draft, &stage)) != BALE_OK) goto done;
+    if ((err = encode_stage(in, 0, shift, draft, &stage)) != BALE_OK) goto done;
     uint64_t fit = in->data_size ? stage.size * 8 * 1024 / in->data_size : 0;
     bytes.size = 0;
-    err = symtab_bytes(t, flags, hlen, A, fit > UINT32_MAX ? UINT32_MAX : (uint32_t)fit, &bytes);
+    err = symtab_bytes(t, flags, hlen, A, fit > UINT32_MAX ? UINT32_MAX : (uint32_t)fit, shift,
+                       &bytes);
     if (err == BALE_OK) err = symtab_build(bytes.data, bytes.size, out);
 done:
     bale_symtab_decref(draft);
@@ -1714,6 +1727,7 @@ const void *bale_symtab_bytes(const bale_symtab *tab, size_t *size) {
 uint64_t bale_symtab_id(const bale_symtab *tab) { return tab->id; }
 uint32_t bale__symtab_fit(const bale_symtab *tab) { return tab->fit; }
 unsigned bale__symtab_flags(const bale_symtab *tab) { return tab->flags; }
+unsigned bale__symtab_shift(const bale_symtab *tab) { return tab->shift; }
 uint64_t bale_symtab_nbytes(const bale_symtab *tab) {
     return sizeof *tab + tab->size + 2 * sizeof(uint64_t) /* + allocator prefixes */ +
            tab->dec->nbytes;

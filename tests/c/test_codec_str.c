@@ -5,6 +5,7 @@
 #include "test_util.h"
 
 #include "../../src/codec/str_internal.h"
+#include "../../src/chunk/chunk_internal.h"
 
 #include <stdint.h>
 #include <threads.h>
@@ -756,7 +757,64 @@ static void test_get_cache(void) {
     ss_free(&s);
 }
 
-BALE_TEST_MAIN(BALE_TEST(test_get_cache), BALE_TEST(test_shared_table), BALE_TEST(test_roundtrip_matrix), BALE_TEST(test_huge_value),
+/* A table trained for smaller blocks: its chunks use them (more block
+ * offsets, same values), its bytes keep the shift (byte 7), and
+ * out-of-range shifts are refused. */
+static void test_table_block_shift(void) {
+    strset s;
+    make_dataset(DS_RANDOM, BALE_DTYPE_STR, &s);
+    bale_symtab *t16, *t8, *back;
+    ASSERT_ERR(bale__symtab_train_shift(&s.v, 0, &t8), BALE_INVALID);
+    ASSERT_ERR(bale__symtab_train_shift(&s.v, BALE_STR_MAX_BLOCK_SHIFT + 1, &t8), BALE_INVALID);
+    ASSERT_OK(bale_symtab_train(&s.v, &t16));
+    ASSERT_OK(bale__symtab_train_shift(&s.v, 3, &t8));
+    ASSERT_U64_EQ(bale__symtab_shift(t16), BALE_STR_BLOCK_SHIFT);
+    ASSERT_U64_EQ(bale__symtab_shift(t8), 3);
+    bale_codec_opts fsst = tu_opts(BALE_ENC_FSST, BALE_BACKEND_NONE, 0);
+    bale_chunk *c16, *c8;
+    ASSERT_OK(bale_chunk_encode_with(&s.v, &fsst, t16, &c16));
+    ASSERT_OK(bale_chunk_encode_with(&s.v, &fsst, t8, &c8));
+    /* Twice the blocks: more offsets, nothing else. */
+    ASSERT_TRUE(bale_chunk_encoded_size(c8) > bale_chunk_encoded_size(c16));
+    bale_values out;
+    ASSERT_OK(bale_chunk_decode(c8, &out));
+    tu_assert_same(&s.v, &out);
+    bale_values_free(&out);
+    assert_every_get(c8, &s.v);
+
+    /* The bytes: the default is written as 0, a shift as itself. */
+    size_t n16, n8;
+    const uint8_t *b16 = bale_symtab_bytes(t16, &n16), *b8 = bale_symtab_bytes(t8, &n8);
+    ASSERT_U64_EQ(b16[7], 0);
+    ASSERT_U64_EQ(b8[7], 3);
+    ASSERT_OK(bale_symtab_from_bytes(b8, n8, &back));
+    ASSERT_U64_EQ(bale__symtab_shift(back), 3);
+    bale_symtab_decref(back);
+    uint8_t *q = malloc(n8);
+    memcpy(q, b8, n8);
+    q[7] = BALE_STR_MAX_BLOCK_SHIFT + 1;
+    ASSERT_ERR(bale_symtab_from_bytes(q, n8, &back), BALE_CORRUPT);
+    free(q);
+
+    /* A container's way: the table trained there has the shift asked for. */
+    strset sorted;
+    make_dataset(DS_SORTED, BALE_DTYPE_STR, &sorted);
+    bale_symtab *ct = NULL;
+    bale_chunk *pc;
+    ASSERT_OK(bale__chunk_encode_shared_shift(&sorted.v, NULL, 3, &ct, &pc));
+    ASSERT_TRUE(ct != NULL && bale__symtab_shift(ct) == 3);
+    bale_chunk_decref(pc);
+    bale_symtab_decref(ct);
+
+    bale_chunk_decref(c16);
+    bale_chunk_decref(c8);
+    bale_symtab_decref(t16);
+    bale_symtab_decref(t8);
+    ss_free(&s);
+    ss_free(&sorted);
+}
+
+BALE_TEST_MAIN(BALE_TEST(test_get_cache), BALE_TEST(test_shared_table), BALE_TEST(test_table_block_shift), BALE_TEST(test_roundtrip_matrix), BALE_TEST(test_huge_value),
                BALE_TEST(test_stage_every_variant), BALE_TEST(test_dict_too_many),
                BALE_TEST(test_every_allocation_failure), BALE_TEST(test_corrupt_stage),
                BALE_TEST(test_policy_choices), BALE_TEST(test_real_data))
