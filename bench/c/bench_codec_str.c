@@ -24,8 +24,11 @@
 /* Chunk size (raw bytes: value bytes + `offset_bytes` per value, as
  * bale_chunk_raw_size counts them with 8).  BENCH_CHUNK_RAW and
  * BENCH_OFFSET_BYTES override them for the chunk-size study of
- * docs/design-strings.md; BENCH_QUICK=1 runs only auto and the FSST rows (50000 gets, not 200000). */
+ * docs/design-strings.md; BENCH_QUICK=1 runs only auto and the FSST rows (50000 gets, not 200000).
+ * BENCH_DEC_REPS=n repeats the full decode of the stage rows n times (dec
+ * MB/s is their mean; for profiling the decoders). */
 static uint64_t chunk_raw = 65536u;
+static unsigned dec_reps = 1;
 static uint64_t offset_bytes = 8;
 static int quick = 0;
 static unsigned get_samples = 200000u; /* BENCH_QUICK: 5000 */
@@ -273,12 +276,14 @@ static row bench_stage(const dataset *d, const uint64_t *cuts, size_t nchunks,
         bytes += st[c].size + 48;
     }
     double t1 = now();
-    for (size_t c = 0; c < nchunks; c++) {
-        bale_values out;
-        uint64_t ds = d->v.offsets[cuts[c + 1]] - d->v.offsets[cuts[c]];
-        if (impl->decode(BALE_DTYPE_STR, cuts[c + 1] - cuts[c], st[c].data, st[c].size, ds, &out) != BALE_OK)
-            abort();
-        bale_values_free(&out);
+    for (unsigned rep = 0; rep < dec_reps; rep++) {
+        for (size_t c = 0; c < nchunks; c++) {
+            bale_values out;
+            uint64_t ds = d->v.offsets[cuts[c + 1]] - d->v.offsets[cuts[c]];
+            if (impl->decode(BALE_DTYPE_STR, cuts[c + 1] - cuts[c], st[c].data, st[c].size, ds, &out) != BALE_OK)
+                abort();
+            bale_values_free(&out);
+        }
     }
     double t2 = now();
     rng = 7;
@@ -295,7 +300,7 @@ static row bench_stage(const dataset *d, const uint64_t *cuts, size_t nchunks,
     double mb = (double)d->v.data_size / 1e6;
     r.bpe = (double)bytes / (double)d->v.count;
     r.enc_mbs = mb / (t1 - t0);
-    r.dec_mbs = mb / (t2 - t1);
+    r.dec_mbs = mb * dec_reps / (t2 - t1);
     r.get_ns = (t3 - t2) * 1e9 / GET_SAMPLES;
     return r;
 }
@@ -456,6 +461,8 @@ int main(int argc, char **argv) {
     if (getenv("BENCH_OFFSET_BYTES")) offset_bytes = strtoull(getenv("BENCH_OFFSET_BYTES"), NULL, 10);
     quick = getenv("BENCH_QUICK") != NULL;
     if (quick) get_samples = 50000;
+    if (getenv("BENCH_DEC_REPS")) dec_reps = (unsigned)strtoul(getenv("BENCH_DEC_REPS"), NULL, 10);
+    if (dec_reps == 0) dec_reps = 1;
     printf("# bench_codec_str (data: %s)\n", dir);
     dataset d;
     if (load(dir, "npm-names.txt.xz", -1, max, &d.v)) {

@@ -606,7 +606,18 @@ static bale_err dec_build(unsigned flags, const uint64_t *sym, const uint8_t *le
         for (size_t x = 0; x < psize; x++) {
             unsigned s1 = table[x] & 1023u, l1 = table[x] >> 10;
             if (s1 >= nsym) {
-                pairs[x] = FSST_DEC_SPECIAL;
+                /* For the lanes of a full decode (huff_lanes): the symbol
+                 * and its length (bits 25..28); with FRONT, an end of value
+                 * followed by a whole prefix code also has that prefix
+                 * symbol (bits 10..19) and the two codes' length (20..24). */
+                uint32_t pe = FSST_DEC_SPECIAL | s1 | FSST_DEC_NONE << 10 | l1 << 20 | l1 << 25;
+                if ((flags & BALE_FSST_FRONT) && s1 == nsym + 1 && l1 < tbits) {
+                    uint16_t e2 = table[(x << l1) & (tsize - 1)];
+                    unsigned s2 = e2 & 1023u, l2 = e2 >> 10;
+                    if (s2 >= nsym + 2 && s2 < A && l1 + l2 <= tbits)
+                        pe = FSST_DEC_SPECIAL | s1 | s2 << 10 | (l1 + l2) << 20 | l1 << 25;
+                }
+                pairs[x] = pe;
                 continue;
             }
             pairs[x] = s1 | FSST_DEC_NONE << 10 | l1 << 20;
@@ -1335,6 +1346,301 @@ static bale_err block_huff(const fsst_dec *d, const uint8_t *p, const uint8_t *e
     return BALE_OK;
 }
 
+/* ---- full decode: interleaved lanes ----------------------------------------
+ * block_huff decodes one code after another, each table lookup waiting for
+ * the shift by the previous code's length: a dependency chain that leaves
+ * most of the core idle.  A full decode knows where every
+ * block starts and ends (the block index) and the blocks are independent bit
+ * streams, so it splits the blocks into FSST_LANES runs of about equal coded
+ * size and decodes the runs together, one step (refill, lookup, store) of
+ * each in turn: independent chains the core overlaps.  A run's decoded size
+ * is not stored, so run 0 writes straight into the output and the others
+ * into scratch buffers of data_size bytes (no run can be larger), copied
+ * after it once all are done, their value ends shifted by the bytes before
+ * them.  Front coding stays within a block, so within a run: each lane keeps
+ * its own previous value.  The checks are block_huff's: every value ends,
+ * every prefix symbol is one and lies within the previous value, every block
+ * is consumed exactly with zero padding bits, the output is exactly
+ * data_size bytes, no write past a buffer's end.
+ * Measured on npm names (BENCH_DEC_REPS=5 bench_codec_str, 64 KiB chunks,
+ * 2026-11, against -DFSST_LANES_OFF): full decode of fsst+huff ~460 -> ~510
+ * MB/s sorted, ~365 -> ~440 shuffled; fsst+front+huff ~510 -> ~545 sorted,
+ * ~340 -> ~400 shuffled (front-coded values have few codes after their
+ * prefix, so less to overlap between ends of values). */
+#define FSST_LANES 2 /* 4 spill the lanes' state: slower (2026-11, npm names) */
+_Static_assert(FSST_LANES == 2, "huff_lanes steps lanes a and b by name");
+/* Fewer blocks than this per lane: the serial decode (the copies and the
+ * set-up cost more than the overlap saves).  Above FSST_LANE_MAX_BYTES of
+ * output (a chunk with huge values), also: the scratch would double the
+ * memory of the decode. */
+#define FSST_LANE_MIN_BLOCKS 4u
+#define FSST_LANE_MAX_BYTES ((uint64_t)1 << 24)
+
+typedef struct huff_lane {
+    uint64_t buf;          /* bit buffer, next code at the top */
+    unsigned nbits, over;  /* valid bits in buf; zero bytes read past end */
+    const uint8_t *ip, *end, *bp; /* next byte, end and start of the block */
+    uint8_t *out;
+    size_t pos, safe, safe2, cap; /* as in block_huff */
+    size_t start, prev_start, prev_len; /* current and previous value */
+    uint64_t *ends;        /* the end slot of the current value */
+    uint64_t left;         /* values of the block after the current one */
+    uint64_t blk, last;    /* current block, the lane's end block */
+} huff_lane;
+
+/* Sets the lane up at the start of block L->blk. */
+static inline void lane_block(const fsst_view *v, uint64_t count, uint64_t *offsets,
+                              huff_lane *L) {
+    uint64_t b = L->blk;
+    uint64_t bs = b ? bale__str_load_uint(v->ends + (b - 1) * v->ow, v->ow) : 0;
+    uint64_t be = bale__str_load_uint(v->ends + b * v->ow, v->ow);
+    uint64_t lo = b << v->shift, hi = lo + ((uint64_t)1 << v->shift);
+    if (hi > count) hi = count;
+    L->bp = L->ip = v->body + bs;
+    L->end = v->body + be;
+    L->buf = 0;
+    L->nbits = L->over = 0;
+    L->ends = offsets + lo + 1;
+    L->left = hi - lo - 1;
+    L->start = L->pos;
+}
+
+/* What a step reads of the decoder, copied to locals: the output stores
+ * (bytes) could alias the decoder, which would make the compiler reload
+ * its fields after each. */
+typedef struct lane_ctx {
+    const fsst_dec *d;
+    const uint32_t *pairs;
+    const uint16_t *table;
+    const uint64_t *sym;
+    const uint8_t *slen;
+    unsigned nsym, A, tshift;
+    int front;
+} lane_ctx;
+
+/* One step of a lane: a refill, then up to two pairs of plain symbols
+ * (pairs table), or one other code: a single symbol, an escape, or an end
+ * of value with, under FRONT, the next value's prefix code (the pairs
+ * table's special entries hold the symbol, so it costs no second lookup,
+ * and most often the prefix symbol too).  0 = go on, 1 = the lane's last
+ * block is done, -1 = corrupt (a full output is corrupt too). */
+static inline __attribute__((always_inline)) int
+lane_step(const lane_ctx *c, const fsst_view *v, uint64_t count, uint64_t *offsets,
+          huff_lane *L) {
+    const fsst_dec *d = c->d;
+    const unsigned nsym = c->nsym, esc = nsym, eos = nsym + 1, A = c->A;
+    const unsigned tshift = c->tshift;
+    const uint64_t *sym = c->sym;
+    const uint8_t *slen = c->slen;
+    if (BALE_LIKELY(L->end - L->ip >= 8)) {
+        L->buf |= __builtin_bswap64(bale__load64(L->ip)) >> L->nbits;
+        L->ip += (63 - L->nbits) >> 3;
+        L->nbits |= 56;
+    } else {
+        uint64_t buf = L->buf;
+        unsigned nbits = L->nbits, over = L->over;
+        const uint8_t *ip = L->ip;
+        int bad = refill_slow(&buf, &nbits, &ip, L->end, &over);
+        L->buf = buf;
+        L->nbits = nbits;
+        L->over = over;
+        L->ip = ip;
+        if (bad) return -1;
+    }
+    /* s2: with FRONT, the prefix symbol after an end of value, its code
+     * and s's taking l2 bits (FSST_DEC_NONE: not decoded yet). */
+    unsigned s, l, s2 = FSST_DEC_NONE, l2 = 0;
+    int got = 0;
+    if (c->pairs != NULL) {
+        uint32_t pe = c->pairs[L->buf >> tshift];
+        if (BALE_LIKELY(!(pe & FSST_DEC_SPECIAL))) {
+            if (BALE_LIKELY(L->pos < L->safe2)) {
+                unsigned s1 = pe & 1023u;
+                s2 = pe >> 10 & 1023u;
+                l = pe >> 20;
+                L->buf <<= l;
+                L->nbits -= l;
+                memcpy(L->out + L->pos, &sym[s1], 8);
+                L->pos += slen[s1];
+                memcpy(L->out + L->pos, &sym[s2], 8);
+                L->pos += slen[s2];
+                /* A second pair on the same refill (>= 45 bits left). */
+                pe = c->pairs[L->buf >> tshift];
+                if (BALE_LIKELY(!(pe & FSST_DEC_SPECIAL) && L->pos < L->safe2)) {
+                    s1 = pe & 1023u;
+                    s2 = pe >> 10 & 1023u;
+                    l = pe >> 20;
+                    L->buf <<= l;
+                    L->nbits -= l;
+                    memcpy(L->out + L->pos, &sym[s1], 8);
+                    L->pos += slen[s1];
+                    memcpy(L->out + L->pos, &sym[s2], 8);
+                    L->pos += slen[s2];
+                }
+                return 0;
+            }
+        } else {
+            s = pe & 1023u;
+            l = pe >> 25 & 15u;
+            s2 = pe >> 10 & 1023u;
+            l2 = pe >> 20 & 31u;
+            got = 1;
+        }
+    }
+    if (!got) {
+        uint16_t e = c->table[L->buf >> tshift];
+        if (BALE_LIKELY((e & 1023u) != A)) {
+            s = e & 1023u;
+            l = e >> 10;
+        } else {
+            s = dec_slow(d, L->buf, &l);
+        }
+        s2 = FSST_DEC_NONE;
+    }
+    L->buf <<= l;
+    L->nbits -= l;
+    if (BALE_LIKELY(s < nsym)) {
+        if (BALE_LIKELY(L->pos < L->safe)) {
+            memcpy(L->out + L->pos, &sym[s], 8);
+        } else {
+            if (L->cap - L->pos < slen[s]) return -1;
+            memcpy(L->out + L->pos, &sym[s], slen[s]);
+        }
+        L->pos += slen[s];
+        return 0;
+    }
+    if (s == esc) {
+        if (L->pos >= L->cap) return -1;
+        /* The refill left >= 56 bits, the code took <= 11. */
+        L->out[L->pos++] = (uint8_t)(L->buf >> 56);
+        L->buf <<= 8;
+        L->nbits -= 8;
+        return 0;
+    }
+    if (s != eos) return -1;
+    *L->ends++ = L->pos;
+    if (L->left) {
+        L->left--;
+        L->prev_start = L->start;
+        L->prev_len = L->pos - L->start;
+        L->start = L->pos;
+        if (c->front) {
+            /* The next value's prefix symbol, decoded with the end code or
+             * now: the refill left >= 56 bits, the end code took <= 11. */
+            if (s2 != FSST_DEC_NONE) {
+                s = s2;
+                l = l2 - l;
+            } else {
+                uint16_t e = c->table[L->buf >> tshift];
+                if (BALE_LIKELY((e & 1023u) != A)) {
+                    s = e & 1023u;
+                    l = e >> 10;
+                } else {
+                    s = dec_slow(d, L->buf, &l);
+                }
+            }
+            L->buf <<= l;
+            L->nbits -= l;
+            if (s < nsym + 2 || s >= A) return -1;
+            size_t pl = s - (nsym + 2), pos = L->pos;
+            if (pl > L->prev_len) return -1;
+            uint8_t *out = L->out;
+            if (BALE_LIKELY(L->cap - pos >= pl + 16)) {
+                /* As in block_huff: 16 bytes at a time, each loaded before
+                 * it is stored. */
+                for (size_t k = 0; k < pl; k += 16) {
+                    uint8_t t16[16];
+                    memcpy(t16, out + L->prev_start + k, 16);
+                    memcpy(out + pos + k, t16, 16);
+                }
+            } else {
+                if (L->cap - pos < pl) return -1;
+                if (pl) memcpy(out + pos, out + L->prev_start, pl);
+            }
+            L->pos = pos + pl;
+        }
+        return 0;
+    }
+    /* The block's last value: exactly its bytes, padding bits zero. */
+    uint64_t used = ((uint64_t)(L->ip - L->bp) + L->over) * 8 - L->nbits;
+    uint64_t have = (uint64_t)(L->end - L->bp) * 8;
+    if (used > have || have - used >= 8) return -1;
+    if (have > used && (L->end[-1] & ((1u << (have - used)) - 1))) return -1;
+    if (++L->blk == L->last) return 1;
+    lane_block(v, count, offsets, L);
+    return 0;
+}
+
+/* The full decode of a HUFF stage with at least FSST_LANES *
+ * FSST_LANE_MIN_BLOCKS blocks into vals (data_size bytes, its offsets[0]
+ * set): see above.  BALE_CORRUPT on malformed input. */
+static bale_err huff_lanes(const fsst_dec *d, const fsst_view *v, uint64_t count,
+                           size_t data_size, bale_values *vals) {
+    huff_lane L[FSST_LANES];
+    size_t sbytes;
+    BALE_RETURN_IF(!bale__mul_ok(data_size, FSST_LANES - 1, &sbytes), BALE_NOMEM);
+    uint8_t *scratch = bale__malloc(sbytes ? sbytes : 1);
+    BALE_RETURN_IF(scratch == NULL, BALE_NOMEM);
+    /* Lane k starts at the first block that starts at or after k/FSST_LANES
+     * of the body (ends are non-decreasing), at least one block per lane. */
+    uint64_t first[FSST_LANES + 1];
+    first[0] = 0;
+    first[FSST_LANES] = v->nblocks;
+    for (unsigned k = 1; k < FSST_LANES; k++) {
+        uint64_t target = (uint64_t)v->body_size / FSST_LANES * k;
+        uint64_t lo = first[k - 1] + 1, hi = v->nblocks - (FSST_LANES - k);
+        while (lo < hi) { /* smallest b in [lo, hi] with start(b) >= target */
+            uint64_t mid = lo + (hi - lo) / 2;
+            if (bale__str_load_uint(v->ends + (mid - 1) * v->ow, v->ow) >= target) hi = mid;
+            else lo = mid + 1;
+        }
+        first[k] = lo;
+    }
+    for (unsigned k = 0; k < FSST_LANES; k++) {
+        L[k].out = k ? scratch + (k - 1) * data_size : vals->data;
+        L[k].cap = data_size;
+        L[k].safe = data_size >= 8 ? data_size - 7 : 0;
+        L[k].safe2 = data_size >= 16 ? data_size - 15 : 0;
+        L[k].pos = L[k].prev_start = L[k].prev_len = 0;
+        L[k].blk = first[k];
+        L[k].last = first[k + 1];
+        lane_block(v, count, vals->offsets, &L[k]);
+    }
+    bale_err err = BALE_CORRUPT;
+    const lane_ctx ctx = {d, d->pairs, d->table, d->sym, d->len, d->nsym, d->A, 64 - d->tbits,
+                          (d->flags & BALE_FSST_FRONT) != 0};
+    const lane_ctx *c = &ctx;
+    {
+        /* Locals, not L[]: the compiler keeps their fields in registers. */
+        huff_lane a = L[0], b = L[1];
+        int ra, rb;
+        /* Both lanes together until one is done or fails, then the other alone. */
+        do {
+            ra = lane_step(c, v, count, vals->offsets, &a);
+            rb = lane_step(c, v, count, vals->offsets, &b);
+        } while (BALE_LIKELY((ra | rb) == 0));
+        while (ra == 0) ra = lane_step(c, v, count, vals->offsets, &a);
+        while (rb == 0) rb = lane_step(c, v, count, vals->offsets, &b);
+        if (ra < 0 || rb < 0) goto done;
+        L[0] = a;
+        L[1] = b;
+    }
+    /* Run k's bytes after those before it, its value ends shifted. */
+    size_t pos = L[0].pos;
+    for (unsigned k = 1; k < FSST_LANES; k++) {
+        if (L[k].pos > data_size - pos) goto done;
+        memcpy((uint8_t *)vals->data + pos, L[k].out, L[k].pos);
+        uint64_t lo = first[k] << v->shift, hi = first[k + 1] << v->shift;
+        if (hi > count) hi = count;
+        for (uint64_t j = lo + 1; j <= hi; j++) vals->offsets[j] += pos;
+        pos += L[k].pos;
+    }
+    if (pos == data_size) err = BALE_OK;
+done:
+    bale__free(scratch);
+    return err;
+}
+
 static bale_err decode_any(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
                            const uint8_t *src, size_t n, uint64_t data_size, bale_values *out) {
     fsst_view v;
@@ -1354,6 +1660,19 @@ static bale_err decode_any(const bale_symtab *tab, bale_dtype dtype, uint64_t co
     bale_err err = bale__values_alloc(&vals, dtype, count, data_size);
     if (err != BALE_OK) goto fail;
     fsst_out o = {vals.data, 0, (size_t)data_size, NULL};
+#ifndef FSST_LANES_OFF /* -DFSST_LANES_OFF: serial only, to measure the lanes */
+    /* (The lanes take the symbol of a special pairs entry without dec_slow:
+     * pairs exist only for full-width tables, where no code is longer than
+     * the lookup; without pairs they look codes up as block_huff does.) */
+    if (huff && v.nblocks >= (uint64_t)FSST_LANES * FSST_LANE_MIN_BLOCKS &&
+        data_size <= FSST_LANE_MAX_BYTES) {
+        err = huff_lanes(d, &v, count, (size_t)data_size, &vals);
+        if (err != BALE_OK) goto fail;
+        bale__free(own);
+        *out = vals;
+        return BALE_OK;
+    }
+#endif
     uint64_t bstart = 0;
     for (uint64_t blk = 0; blk < v.nblocks; blk++) {
         uint64_t bend = bale__str_load_uint(v.ends + blk * v.ow, v.ow);
@@ -1648,7 +1967,7 @@ bale_err bale__symtab_train_shift(const bale_values *in, unsigned shift, bale_sy
     BALE_FORWARD_IF_ERROR(bale__values_check(in));
     const uint8_t *data = in->data, *data_end = data ? data + in->data_size : data;
     uint64_t count = in->count;
-    const uint64_t bsize = (uint64_t)1 << BALE_STR_BLOCK_SHIFT;
+    const uint64_t bsize = (uint64_t)1 << shift; /* blocks as the stages will have them */
     uint64_t *sstart = bale__malloc((size_t)(count + 1) * sizeof *sstart);
     uint64_t *slen = bale__malloc((size_t)(count + 1) * sizeof *slen);
     uint8_t *pl = bale__malloc((size_t)(count + 1));
@@ -1659,7 +1978,7 @@ bale_err bale__symtab_train_shift(const bale_values *in, unsigned shift, bale_sy
     bale_symtab *draft = NULL;
     bale_err err = BALE_NOMEM;
     if (!sstart || !slen || !pl || !t || !freq) goto done;
-    uint64_t shared = front_prefixes(in, BALE_STR_BLOCK_SHIFT, pl);
+    uint64_t shared = front_prefixes(in, shift, pl);
     int front = shared > 0 && shared * FSST_FRONT_MIN_SHARE >= in->data_size;
     for (uint64_t i = 0; i < count; i++) {
         uint64_t p = front ? pl[i] : 0;

@@ -415,6 +415,75 @@ static void test_corrupt_stage(void) {
     }
 }
 
+/* The full decode of a HUFF stage with enough blocks runs two blocks at a
+ * time (fsst.c, huff_lanes): block counts around the threshold, empty
+ * values, escapes, prefixes longer than 16 and 255 bytes, a huge value in
+ * one lane; the result equals the input and the gets (decoded one block at
+ * a time), a wrong size or a flipped bit is never accepted silently. */
+static void test_full_decode_lanes(void) {
+    static const uint64_t counts[] = {100, 112, 113, 127, 128, 129, 144, 500, 3000};
+    static const unsigned flags[] = {BALE_FSST_HUFF, BALE_FSST_FRONT | BALE_FSST_HUFF};
+    static const unsigned shifts[] = {0, 2, 4};
+    const bale__encoding_impl *impl = bale__encoding_find(BALE_ENC_FSST);
+    for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
+        strset s;
+        ss_init(&s, BALE_DTYPE_BYTES);
+        uint8_t prev[600], cur[6000];
+        size_t prev_n = 0;
+        for (uint64_t i = 0; i < counts[ci]; i++) {
+            size_t n = 0;
+            uint64_t r = rnd();
+            if (r % 8 != 0) {
+                n = prev_n ? (size_t)(rnd() % (prev_n + 1)) : 0;
+                memcpy(cur, prev, n);
+                size_t tail = (size_t)(rnd() % (r % 5 == 0 ? 300 : 24));
+                if (i == counts[ci] / 3 && ci % 2) tail = 5000; /* huge */
+                for (size_t k = 0; k < tail; k++) {
+                    uint64_t x = rnd();
+                    cur[n++] = x % 50 == 0 ? (uint8_t)(x >> 8) : (uint8_t)('a' + x % 7);
+                }
+            }
+            ss_add(&s, cur, n);
+            prev_n = n < sizeof prev ? n : sizeof prev;
+            memcpy(prev, cur, prev_n);
+        }
+        for (size_t f = 0; f < 2; f++) {
+            for (size_t sh = 0; sh < 3; sh++) {
+                bale__buf st = {0};
+                ASSERT_OK(bale__fsst_encode_opts(&s.v, flags[f], shifts[sh], &st));
+                bale_values out;
+                ASSERT_OK(impl->decode(s.v.dtype, s.v.count, st.data, st.size, s.v.data_size, &out));
+                tu_assert_same(&s.v, &out);
+                bale_values_free(&out);
+                ASSERT_ERR(impl->decode(s.v.dtype, s.v.count, st.data, st.size, s.v.data_size + 1, &out),
+                           BALE_CORRUPT);
+                ASSERT_ERR(impl->decode(s.v.dtype, s.v.count, st.data, st.size, s.v.data_size - 1, &out),
+                           BALE_CORRUPT);
+                for (uint64_t i = 0; i < s.v.count; i += 1 + s.v.count / 40) {
+                    bale_values one;
+                    ASSERT_OK(impl->get(s.v.dtype, s.v.count, st.data, st.size, i, &one));
+                    uint64_t len = s.v.offsets[i + 1] - s.v.offsets[i];
+                    ASSERT_U64_EQ(one.data_size, len);
+                    ASSERT_MEM_EQ(one.data, (const uint8_t *)s.v.data + s.v.offsets[i], (size_t)len);
+                    bale_values_free(&one);
+                }
+                /* Flipped bits, mostly in the body (the end of the stage). */
+                uint8_t *c = malloc(st.size);
+                for (int t = 0; t < 60; t++) {
+                    memcpy(c, st.data, st.size);
+                    size_t at = t < 40 ? st.size - 1 - (size_t)(rnd() % (st.size < 400 ? st.size : 400))
+                                       : (size_t)(rnd() % st.size);
+                    c[at] ^= (uint8_t)(1u << (rnd() % 8));
+                    try_corrupt(impl, &s.v, c, st.size);
+                }
+                free(c);
+                bale__buf_free(&st);
+            }
+        }
+        ss_free(&s);
+    }
+}
+
 /* The policy: low cardinality goes to DICT, sorted keys to a random-access
  * encoding without backend, and the result is never much above plain. */
 static void test_policy_choices(void) {
@@ -817,4 +886,5 @@ static void test_table_block_shift(void) {
 BALE_TEST_MAIN(BALE_TEST(test_get_cache), BALE_TEST(test_shared_table), BALE_TEST(test_table_block_shift), BALE_TEST(test_roundtrip_matrix), BALE_TEST(test_huge_value),
                BALE_TEST(test_stage_every_variant), BALE_TEST(test_dict_too_many),
                BALE_TEST(test_every_allocation_failure), BALE_TEST(test_corrupt_stage),
+               BALE_TEST(test_full_decode_lanes),
                BALE_TEST(test_policy_choices), BALE_TEST(test_real_data))
