@@ -2015,8 +2015,10 @@ static PyObject *L_to_numpy(ListObject *s, PyObject *unused) {
     }
     copy_ctx c = {view.buf, bale_dtype_width(d), (uint64_t)view.len};
     int r;
-    if ((uint64_t)view.len != L_len(s) * c.width) { /* code run by numpy.empty changed it */
-        PyErr_SetString(PyExc_RuntimeError, "bale.List changed size during to_numpy()");
+    if (L_dtype(s) != d || (uint64_t)view.len != L_len(s) * c.width) {
+        /* code that importing numpy or numpy.empty ran (a finalizer, another
+         * thread) changed the list */
+        PyErr_SetString(PyExc_RuntimeError, "bale.List changed during to_numpy()");
         r = -1;
     } else {
         r = visit_snapshot(s, copy_seg, &c, NULL); /* a snapshot: writes from now on are not seen */

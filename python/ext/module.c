@@ -5,15 +5,27 @@
 #include "bale_ext.h"
 
 #include <unistd.h>
+#if defined(__linux__)
+#include <sched.h>
+#endif
 
 PyObject *bale_CorruptDataError = NULL;
 unsigned bale_ext_nthreads = 1;
 
-/* Threads used by default: the CPUs online, at most this many. */
+/* Threads used by default: the CPUs this process may run on (its affinity
+ * mask where the system has one, else the CPUs online), at most this many.
+ * (A cgroup CPU quota is not looked at.) */
 #define BALE_EXT_DEFAULT_MAX_THREADS 8
 
 static unsigned default_nthreads(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
+#if defined(__linux__) && defined(CPU_COUNT)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int k = CPU_COUNT(&set);
+        if (k >= 1 && (n < 1 || k < n)) n = k;
+    }
+#endif
     if (n < 1) return 1;
     return n > BALE_EXT_DEFAULT_MAX_THREADS ? BALE_EXT_DEFAULT_MAX_THREADS : (unsigned)n;
 }
@@ -189,8 +201,8 @@ static PyObject *bale_get_num_threads(PyObject *self, PyObject *unused) {
 static PyMethodDef module_methods[] = {
     {"set_num_threads", bale_set_num_threads, METH_O,
      "set_num_threads(n) -> int\n\nThreads that bulk reads (List.to_numpy, sum, min, max) decode "
-     "chunks on; 0 restores the default (the CPUs online, at most 8).  Returns the previous "
-     "number."},
+     "chunks on; 0 restores the default (the CPUs this process may run on, at most 8).  "
+     "Returns the previous number."},
     {"get_num_threads", bale_get_num_threads, METH_NOARGS,
      "get_num_threads() -> int\n\nThreads that bulk reads decode chunks on."},
     {"codecs", bale_codecs, METH_NOARGS,

@@ -986,3 +986,26 @@ def test_to_numpy_while_another_thread_appends(threads):
     for a in got:
         assert len(a) >= 200_000
         assert np.array_equal(a, np.arange(len(a)))
+
+
+@pytest.mark.parametrize("change", ["widen", "same length, other dtype", "shorter"])
+def test_to_numpy_when_the_list_changes_while_numpy_allocates(monkeypatch, change):
+    # numpy.empty (or importing numpy) can run Python code that changes the
+    # list: to_numpy then raises instead of copying values of another dtype
+    np = pytest.importorskip("numpy")
+    xs = List(range(1000))
+    real_empty = np.empty
+
+    def empty(*args, **kwargs):
+        if change == "widen":
+            xs[0] = "a"  # an inferred int list widens to object
+        elif change == "same length, other dtype":
+            xs.clear()
+            xs.extend([True] * 1000)
+        else:
+            del xs[0]
+        return real_empty(*args, **kwargs)
+
+    monkeypatch.setattr(np, "empty", empty)
+    with pytest.raises(RuntimeError, match="changed during to_numpy"):
+        xs.to_numpy()
