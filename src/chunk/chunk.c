@@ -64,7 +64,9 @@ bale_err bale_chunk_encode_with(const bale_values *values, const bale_codec_opts
     bale_codec_opts auto_opts = bale_codec_opts_auto();
     if (opts == NULL) opts = &auto_opts;
     /* The payload is built after room for the struct and header, so the
-     * finished buffer becomes the chunk without another copy. */
+     * finished buffer becomes the chunk; bale__buf_detach copies it into an
+     * exact block when it has room to spare (nearly always: the buffer grows
+     * by doubling), so that the chunk's size is its memory. */
     const size_t prefix = sizeof(bale_chunk) + BALE_CHUNK_HEADER_SIZE;
     bale__buf buf = {0};
     bale_err err = bale__buf_reserve(&buf, prefix);

@@ -70,7 +70,8 @@ bale_err bale__buf_append(bale__buf *b, const void *src, size_t n);
 void bale__buf_free(bale__buf *b);
 /* Hands the bytes to the caller (who frees them with bale__free) and resets
  * the buffer; the block handed over is exactly `*size` bytes (a fresh copy
- * when the buffer had room to spare), so a caller's size is its memory. */
+ * when the buffer had room to spare), so a caller's size is its memory;
+ * only when that copy cannot be allocated is the larger block kept. */
 uint8_t *bale__buf_detach(bale__buf *b, size_t *size);
 
 static inline bale_err bale__buf_put_u8(bale__buf *b, uint8_t v) {

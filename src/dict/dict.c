@@ -459,9 +459,11 @@ static void tail_reset(dict_body *b) {
 
 /* String keys share a table whose chunks put 8 keys in a random-access block
  * (the default is 16): a lookup decodes the keys of a block up to the one it
- * checks, so this halves that decode.  On 4.5M shuffled npm names `d[k]`
- * took 1,215 instead of 1,365 ns for +0.15 B/entry (19.83 vs 19.67 nbytes);
- * docs/design-dict.md. */
+ * checks, so this halves that decode, for +0.15 B/entry (figures:
+ * docs/design-dict.md).  Key chunks encoded without the table (the first
+ * ones of a dict, before it is trained; a chunk the table fits badly, which
+ * is encoded self-contained) keep blocks of 16, as do the tables of dicts
+ * unpickled from before tables carried a block size. */
 #define DICT_KEY_BLOCK_SHIFT 3u
 
 /* Encodes column `which` (0 keys, 1 values) with the dict's options and
