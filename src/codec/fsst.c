@@ -525,7 +525,7 @@ struct bale__fsst_dec {
      * or FSST_DEC_SPECIAL.  Decodes without a branch on the symbol count and
      * halves the serial lookups on frequent symbols. */
     const uint32_t *pairs;
-    uint64_t nbytes;       /* the allocation, with the allocator's prefix */
+    uint64_t nbytes;       /* the allocation's size, as bale_memory_live counts it */
     uint64_t sym[FSST_MAX_SYMBOLS + 1]; /* symbol bytes, zero past the length */
     uint8_t len[FSST_MAX_SYMBOLS + 1];
 };
@@ -569,7 +569,7 @@ static bale_err dec_build(unsigned flags, const uint64_t *sym, const uint8_t *le
     d->tbits = tbits;
     d->list = list;
     d->table = table;
-    d->nbytes = bytes + 16; /* the allocator's size prefix (design.md) */
+    d->nbytes = bytes;
     /* Entries nsym..FSST_DEC_NONE-1 are never read (codes >= nsym are no
      * symbols); FSST_DEC_NONE is the empty symbol. */
     memcpy(d->sym, sym, nsym * sizeof *sym);
@@ -2048,7 +2048,9 @@ uint32_t bale__symtab_fit(const bale_symtab *tab) { return tab->fit; }
 unsigned bale__symtab_flags(const bale_symtab *tab) { return tab->flags; }
 unsigned bale__symtab_shift(const bale_symtab *tab) { return tab->shift; }
 uint64_t bale_symtab_nbytes(const bale_symtab *tab) {
-    return sizeof *tab + tab->size + 2 * sizeof(uint64_t) /* + allocator prefixes */ +
+    /* its three allocations (struct, bytes, decoder), as bale_memory_live
+     * counts them: requested sizes, no allocator prefixes */
+    return sizeof *tab + tab->size +
            tab->dec->nbytes;
 }
 bale_symtab *bale_symtab_incref(bale_symtab *tab) {
