@@ -1221,6 +1221,19 @@ static int refill_slow(uint64_t *buf, unsigned *nbits, const uint8_t **ip, const
     return *over > 8;
 }
 
+/* Stores the one or two plain symbols of a pairs entry that is not
+ * FSST_DEC_SPECIAL at out + pos, which has 16 bytes of room (each symbol
+ * as one 8-byte store; the bytes past its length are overwritten next or
+ * lie past the value's end); returns the position after them. */
+static inline __attribute__((always_inline)) size_t
+pair_store(uint8_t *out, size_t pos, uint32_t pe, const uint64_t *sym, const uint8_t *slen) {
+    unsigned s1 = pe & 1023u, s2 = pe >> 10 & 1023u;
+    memcpy(out + pos, &sym[s1], 8);
+    pos += slen[s1];
+    memcpy(out + pos, &sym[s2], 8);
+    return pos + slen[s2];
+}
+
 /* Decodes values [0, nval) of one HUFF block (bytes [p, end)) into
  * out[*pos .. cap); ends[j] gets the end position of value j.  With `whole`
  * the block must be consumed exactly, its padding bits zero.  BALE_CORRUPT on
@@ -1301,13 +1314,10 @@ static bale_err block_huff(const fsst_dec *d, const uint8_t *p, const uint8_t *e
             if (pairs != NULL) {
                 uint32_t pe = pairs[buf >> tshift];
                 if (BALE_LIKELY(!(pe & FSST_DEC_SPECIAL) && pos < safe2)) {
-                    unsigned s1 = pe & 1023u, s2 = pe >> 10 & 1023u, l = pe >> 20;
+                    unsigned l = pe >> 20;
                     buf <<= l;
                     nbits -= l;
-                    memcpy(out + pos, &sym[s1], 8);
-                    pos += slen[s1];
-                    memcpy(out + pos, &sym[s2], 8);
-                    pos += slen[s2];
+                    pos = pair_store(out, pos, pe, sym, slen);
                     continue;
                 }
             }
@@ -1455,27 +1465,17 @@ lane_step(const lane_ctx *c, const fsst_view *v, uint64_t count, uint64_t *offse
         uint32_t pe = c->pairs[L->buf >> tshift];
         if (BALE_LIKELY(!(pe & FSST_DEC_SPECIAL))) {
             if (BALE_LIKELY(L->pos < L->safe2)) {
-                unsigned s1 = pe & 1023u;
-                s2 = pe >> 10 & 1023u;
                 l = pe >> 20;
                 L->buf <<= l;
                 L->nbits -= l;
-                memcpy(L->out + L->pos, &sym[s1], 8);
-                L->pos += slen[s1];
-                memcpy(L->out + L->pos, &sym[s2], 8);
-                L->pos += slen[s2];
+                L->pos = pair_store(L->out, L->pos, pe, sym, slen);
                 /* A second pair on the same refill (>= 45 bits left). */
                 pe = c->pairs[L->buf >> tshift];
                 if (BALE_LIKELY(!(pe & FSST_DEC_SPECIAL) && L->pos < L->safe2)) {
-                    s1 = pe & 1023u;
-                    s2 = pe >> 10 & 1023u;
                     l = pe >> 20;
                     L->buf <<= l;
                     L->nbits -= l;
-                    memcpy(L->out + L->pos, &sym[s1], 8);
-                    L->pos += slen[s1];
-                    memcpy(L->out + L->pos, &sym[s2], 8);
-                    L->pos += slen[s2];
+                    L->pos = pair_store(L->out, L->pos, pe, sym, slen);
                 }
                 return 0;
             }
