@@ -59,6 +59,9 @@ BALE_API uint64_t bale_list_len(const bale_list *list);
 BALE_API bale_err bale_list_set_dtype(bale_list *list, bale_dtype dtype);
 /** A counter bumped by every change of contents (for iterators). */
 BALE_API uint64_t bale_list_version(const bale_list *list);
+/** Where that counter lives: borrowed, valid until the list is freed, and
+ *  read-only.  An iterator that reads it per element needs no call. */
+BALE_API const uint64_t *bale_list_version_ptr(const bale_list *list);
 
 /**
  * Appends all values of `run` (borrowed; dtype must be the list's).

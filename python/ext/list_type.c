@@ -222,6 +222,7 @@ typedef struct reader {
     bale_list_block *blk;
     const bale_values *v;
     uint64_t first, count, version, gen;
+    const uint64_t *vptr; /* the list's version counter (valid while gen matches) */
     bale_dtype dtype;
     int ascii; /* str block: every byte < 0x80 */
     const char *data;
@@ -283,7 +284,8 @@ static int rd_fetch(ListObject *s, reader *r, uint64_t i) {
     const bale_values *v = bale_list_block_values(r->blk);
     r->v = v;
     r->count = v->count;
-    r->version = bale_list_version(s->list);
+    r->vptr = bale_list_version_ptr(s->list);
+    r->version = *r->vptr;
     r->gen = s->gen;
     r->dtype = v->dtype;
     r->data = v->data;
@@ -392,7 +394,7 @@ static inline PyObject *rd_elem(reader *r, uint64_t j) {
 
 /* Whether the reader's block holds element i of the list as it is now. */
 static inline int rd_fresh(ListObject *s, const reader *r, uint64_t i) {
-    return i - r->first < r->count && r->gen == s->gen && r->version == bale_list_version(s->list);
+    return i - r->first < r->count && r->gen == s->gen && r->version == *r->vptr;
 }
 
 /* Element i (i < len). */
@@ -2293,6 +2295,11 @@ typedef struct {
     Py_ssize_t index;
     int reversed;
     reader r;
+    /* Elements of the reader's block made ahead (see it_make_ahead): objs[j]
+     * is a strong reference to element r.first + j, or NULL once handed out.
+     * objs_n is r.count while they are in use, else 0. */
+    PyObject **objs;
+    uint64_t objs_n, objs_cap;
 } ListIter;
 
 static PyObject *L_make_iter(ListObject *s, int reversed) {
@@ -2303,6 +2310,8 @@ static PyObject *L_make_iter(ListObject *s, int reversed) {
     it->reversed = reversed;
     it->index = reversed ? L_len(s) - 1 : 0;
     memset(&it->r, 0, sizeof it->r);
+    it->objs = NULL;
+    it->objs_n = it->objs_cap = 0;
     PyObject_GC_Track(it);
     return (PyObject *)it;
 }
@@ -2313,14 +2322,55 @@ static PyObject *L_reversed(ListObject *s, PyObject *unused) {
     return L_make_iter(s, 1);
 }
 
+/* Drops the elements made ahead and not handed out. */
+static void it_drop_ahead(ListIter *it) {
+    for (uint64_t j = 0; j < it->objs_n; j++) Py_XDECREF(it->objs[j]);
+    it->objs_n = 0;
+}
+
+/* Makes every int of the reader's fresh block at once, when the value cache
+ * is on.  One pass over the block keeps the per-element call small, and an
+ * int equal to the one before it (sorted columns hold long runs) costs one
+ * compare.  (Measured on strs this was slower than making them one at a
+ * time: their cache probe is larger.)  On failure it makes nothing, and the
+ * per-element path takes over. */
+static void it_make_ahead(ListIter *it) {
+    reader *r = &it->r;
+    if (!r->cache_on || r->dtype != BALE_DTYPE_INT) return;
+    if (r->count > it->objs_cap) {
+        PyObject **o = PyMem_Realloc(it->objs, (size_t)r->count * sizeof *o);
+        if (o == NULL) return;
+        it->objs = o;
+        it->objs_cap = r->count;
+    }
+    const int64_t *d = (const int64_t *)r->data;
+    PyObject *prev = NULL;
+    uint64_t j = 0;
+    for (; j < r->count; j++) {
+        PyObject *o = j > 0 && d[j] == d[j - 1] ? Py_NewRef(prev) : rd_int(r, d[j]);
+        if (o == NULL) break;
+        it->objs[j] = prev = o;
+    }
+    if (j < r->count) { /* out of memory: make them one at a time instead */
+        PyErr_Clear();
+        it->objs_n = j;
+        it_drop_ahead(it);
+        return;
+    }
+    it->objs_n = r->count;
+}
+
 static void LI_dealloc(ListIter *it) {
     PyObject_GC_UnTrack(it);
+    it_drop_ahead(it);
+    PyMem_Free(it->objs);
     rd_done(&it->r);
     Py_XDECREF(it->seq);
     PyObject_GC_Del(it);
 }
 
-/* The reader's cache holds only ints and strs, which hold no references. */
+/* The reader's cache and the elements made ahead are ints and strs, which
+ * hold no references. */
 static int LI_traverse(ListIter *it, visitproc visit, void *arg) {
     Py_VISIT(it->seq);
     return 0;
@@ -2328,13 +2378,16 @@ static int LI_traverse(ListIter *it, visitproc visit, void *arg) {
 
 /* Index-based, as list's iterator: element `index` of the list as it is now.
  * The per-element cost is one compare of the block range and of the list's
- * version; any change of the list makes the next call refetch by index. */
-static PyObject *LI_next(ListIter *it) {
+ * version; any change of the list makes the next call refetch by index.
+ * LI_next is the path of an element made ahead, kept small so that it needs
+ * few registers; everything else is LI_next_slow. */
+static __attribute__((noinline)) PyObject *LI_next_slow(ListIter *it) {
     ListObject *s = it->seq;
     if (s == NULL) return NULL;
     reader *r = &it->r;
     Py_ssize_t i = it->index;
     if (!rd_fresh(s, r, (uint64_t)i)) {
+        it_drop_ahead(it);
         if (i < 0 || (uint64_t)i >= bale_list_len(s->list)) {
             it->seq = NULL;
             rd_done(r);
@@ -2342,13 +2395,38 @@ static PyObject *LI_next(ListIter *it) {
             return NULL;
         }
         if (rd_fetch(s, r, (uint64_t)i) < 0) return NULL;
+        /* only on entering a block: after a change of the list mid-block
+         * (a loop that appends as it goes), the rest of it goes one by one,
+         * so making ahead costs at most one block's pass per block */
+        if ((uint64_t)i - r->first == (it->reversed ? r->count - 1 : 0)) it_make_ahead(it);
     }
     uint64_t j = (uint64_t)i - r->first;
-    PyObject *x = r->dtype == BALE_DTYPE_INT ? rd_int(r, ((const int64_t *)r->data)[j])
-                  : r->dtype == BALE_DTYPE_STR ? rd_str(r, j)
-                                               : rd_elem(r, j);
+    PyObject *x;
+    if (j < it->objs_n && it->objs[j] != NULL) {
+        x = it->objs[j];
+        it->objs[j] = NULL;
+    } else {
+        x = r->dtype == BALE_DTYPE_INT ? rd_int(r, ((const int64_t *)r->data)[j])
+            : r->dtype == BALE_DTYPE_STR ? rd_str(r, j)
+                                         : rd_elem(r, j);
+    }
     if (x != NULL) it->index = it->reversed ? i - 1 : i + 1;
     return x;
+}
+
+static PyObject *LI_next(ListIter *it) {
+    ListObject *s = it->seq;
+    uint64_t i = (uint64_t)it->index;
+    if (s != NULL && it->objs_n != 0 && rd_fresh(s, &it->r, i)) {
+        PyObject **p = &it->objs[i - it->r.first];
+        PyObject *x = *p;
+        if (x != NULL) {
+            *p = NULL;
+            it->index += it->reversed ? -1 : 1;
+            return x;
+        }
+    }
+    return LI_next_slow(it);
 }
 
 static PyObject *LI_length_hint(ListIter *it, PyObject *unused) {

@@ -480,6 +480,7 @@ bale_dtype bale_list_dtype(const bale_list *l) { return l->dtype; }
 bale_codec_opts bale_list_codec(const bale_list *l) { return l->opts; }
 uint64_t bale_list_len(const bale_list *l) { return l->len; }
 uint64_t bale_list_version(const bale_list *l) { return l->version; }
+const uint64_t *bale_list_version_ptr(const bale_list *l) { return &l->version; }
 uint64_t bale_list_nsegments(const bale_list *l) { return l->nseg; }
 
 bale_err bale_list_set_dtype(bale_list *l, bale_dtype dtype) {

@@ -728,6 +728,49 @@ def test_iterate_while_appending_like_list():
     assert seen_b == seen_l and xs == vals
 
 
+@pytest.mark.parametrize("rev", [False, True])
+def test_iterate_a_big_int_list_while_changing_it_like_list(rev):
+    # Long enough for the iterator's value cache and for the ints it makes a
+    # block ahead: every change must still show, as in list's iterator.
+    vals = [i // 3 % 1000 for i in range(60_000)]
+    xs = List(vals)
+    seen = {}
+    for name, seq in (("list", vals), ("bale", xs)):
+        got = seen[name] = []
+        for n, v in enumerate(reversed(seq) if rev else seq):
+            got.append(v)
+            if n % 9001 == 17:
+                seq[len(seq) // 2] = -n  # ahead of or behind the loop
+                seq[n % len(seq)] = n
+                del seq[(n * 7) % len(seq)]
+                seq.insert(n % len(seq), 5 * n)
+            if n % 20_000 == 3:
+                seq.append(n)
+    assert seen["bale"] == seen["list"]
+    assert xs == vals
+
+
+def test_abandoned_iterators_release_what_they_made():
+    import tracemalloc
+
+    xs = List([i // 2 for i in range(50_000)])
+    tracemalloc.start()
+    try:
+        for _ in range(3):  # warm-up: pools, the iterator's buffers
+            next(iter(xs))
+        before = tracemalloc.get_traced_memory()[0]
+        for k in range(100):
+            it = iter(xs) if k % 2 else reversed(xs)
+            for _ in range(10):
+                next(it)
+            del it
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    # a leak of the ints made for one block each time would be ~100 x 4096 x 28 B
+    assert grown < 1_000_000
+
+
 def test_abc_generic_hash():
     xs = List([1])
     assert isinstance(xs, collections.abc.MutableSequence)
