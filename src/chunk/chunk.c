@@ -54,49 +54,65 @@ bale_err bale_chunk_encode(const bale_values *values,
     return bale_chunk_encode_with(values, opts, NULL, out);
 }
 
-bale_err bale_chunk_encode_with(const bale_values *values, const bale_codec_opts *opts,
-                                const bale_symtab *tab, bale_chunk **out) {
-    BALE_RETURN_IF(out == NULL, BALE_INVALID);
+/* A chunk being built: its bytes in a scratch buffer that has room for the
+ * bale_chunk struct and the header before the payload, so that finishing
+ * it is one exact copy (bale__buf_detach).  Candidates that lose a
+ * comparison are dropped as drafts and never reach the heap. */
+typedef struct draft {
+    bale__buf buf;
+    bale__pipeline_result res;
+} draft;
+
+#define DRAFT_PREFIX (sizeof(bale_chunk) + BALE_CHUNK_HEADER_SIZE)
+
+/* What bale_chunk_encoded_size of the finished chunk will be. */
+static uint64_t draft_size(const draft *d) { return d->buf.size - sizeof(bale_chunk); }
+
+static void draft_drop(draft *d) { bale__buf_free(&d->buf); }
+
+static bale_err draft_encode(const bale_values *values, const bale_codec_opts *opts,
+                             const bale_symtab *tab, draft *d) {
+    d->buf = (bale__buf){.tmp = 1};
+    d->res = (bale__pipeline_result){0};
     BALE_FORWARD_IF_ERROR(bale__values_check(values));
     BALE_RETURN_IF(values->count > BALE_CHUNK_MAX_COUNT ||
                        bale__values_raw_size(values) > BALE_CHUNK_MAX_RAW,
                    BALE_INVALID);
     bale_codec_opts auto_opts = bale_codec_opts_auto();
     if (opts == NULL) opts = &auto_opts;
-    /* The payload is built after room for the struct and header, so the
-     * finished buffer becomes the chunk; bale__buf_detach copies it into an
-     * exact block when it has room to spare (nearly always: the buffer grows
-     * by doubling), so that the chunk's size is its memory. */
-    const size_t prefix = sizeof(bale_chunk) + BALE_CHUNK_HEADER_SIZE;
-    bale__buf buf = {0};
-    bale_err err = bale__buf_reserve(&buf, prefix);
+    bale_err err = bale__buf_reserve(&d->buf, DRAFT_PREFIX);
     if (err != BALE_OK) return err;
-    buf.size = prefix;
-    bale__pipeline_result res = {0};
-    err = bale__pipeline_encode(values, opts, tab, &buf, &res);
+    d->buf.size = DRAFT_PREFIX;
+    err = bale__pipeline_encode(values, opts, tab, &d->buf, &d->res);
     if (err != BALE_OK) {
-        bale__buf_free(&buf);
+        draft_drop(d);
         return err;
     }
-    uint64_t payload_bytes = buf.size - prefix;
+    uint64_t payload_bytes = d->buf.size - DRAFT_PREFIX;
     uint64_t allowed = payload_bytes * BALE_CHUNK_MAX_EXPANSION + BALE_CHUNK_EXPANSION_SLACK;
-    if (bale__values_raw_size(values) > allowed || res.stage_size > allowed) {
+    if (bale__values_raw_size(values) > allowed || d->res.stage_size > allowed) {
         /* Compressed beyond what a reader accepts (a huge run of one value):
          * store the values plain, which never expands past 8x. */
-        buf.size = prefix;
+        d->buf.size = DRAFT_PREFIX;
         err = bale__pipeline_encode_fixed(values, BALE_ENC_PLAIN, BALE_BACKEND_NONE,
-                                          0, &buf, &res);
-        res.symtab = NULL;
+                                          0, &d->buf, &d->res);
+        d->res.symtab = NULL;
         if (err != BALE_OK) {
-            bale__buf_free(&buf);
+            draft_drop(d);
             return err;
         }
     }
+    return BALE_OK;
+}
+
+/* Makes the chunk: an exact copy of the draft's bytes, with its header. */
+static bale_err draft_finish(draft *d, const bale_values *values, bale_chunk **out) {
     size_t total;
-    uint8_t *mem = bale__buf_detach(&buf, &total);
+    uint8_t *mem = bale__buf_detach(&d->buf, &total);
+    BALE_RETURN_IF(mem == NULL, BALE_NOMEM);
     bale_chunk *c = (bale_chunk *)mem;
     atomic_init(&c->refcount, 1);
-    c->symtab = bale_symtab_incref((bale_symtab *)res.symtab);
+    c->symtab = bale_symtab_incref((bale_symtab *)d->res.symtab);
     atomic_init(&c->fsst_dec, NULL);
     c->size = total - sizeof(bale_chunk);
     uint8_t *h = c->bytes;
@@ -104,15 +120,28 @@ bale_err bale_chunk_encode_with(const bale_values *values, const bale_codec_opts
     bale__store32(h, BALE_CHUNK_MAGIC);
     h[4] = BALE_CHUNK_FORMAT_VERSION;
     h[5] = (uint8_t)values->dtype;
-    h[6] = (uint8_t)res.encoding;
-    h[7] = (uint8_t)res.backend;
+    h[6] = (uint8_t)d->res.encoding;
+    h[7] = (uint8_t)d->res.backend;
     bale__store64(h + 8, values->count);
     bale__store64(h + 16, bale__values_raw_size(values));
-    bale__store64(h + 24, res.stage_size);
+    bale__store64(h + 24, d->res.stage_size);
     bale__store64(h + 32, payload_size);
     bale__store64(h + 40, header_checksum(h, h + BALE_CHUNK_HEADER_SIZE, payload_size));
     *out = c;
     return BALE_OK;
+}
+
+/* Every encode runs in a scratch scope: its temporaries share one arena
+ * (common_internal.h says why). */
+bale_err bale_chunk_encode_with(const bale_values *values, const bale_codec_opts *opts,
+                                const bale_symtab *tab, bale_chunk **out) {
+    BALE_RETURN_IF(out == NULL, BALE_INVALID);
+    bale__scratch_enter();
+    draft d;
+    bale_err err = draft_encode(values, opts, tab, &d);
+    if (err == BALE_OK) err = draft_finish(&d, values, out);
+    bale__scratch_leave();
+    return err;
 }
 
 bale_err bale__chunk_stage(const bale_chunk *chunk, const uint8_t **stage,
@@ -319,8 +348,19 @@ bale_err bale_chunk_encode_shared(const bale_values *values, const bale_codec_op
     return bale__chunk_encode_shared_shift(values, opts, 0, tab, out);
 }
 
+static bale_err encode_shared(const bale_values *values, const bale_codec_opts *opts,
+                              unsigned shift, bale_symtab **tab, bale_chunk **out);
+
 bale_err bale__chunk_encode_shared_shift(const bale_values *values, const bale_codec_opts *opts,
                                          unsigned shift, bale_symtab **tab, bale_chunk **out) {
+    bale__scratch_enter();
+    bale_err err = encode_shared(values, opts, shift, tab, out);
+    bale__scratch_leave();
+    return err;
+}
+
+static bale_err encode_shared(const bale_values *values, const bale_codec_opts *opts,
+                              unsigned shift, bale_symtab **tab, bale_chunk **out) {
     BALE_RETURN_IF(values == NULL || tab == NULL || out == NULL, BALE_INVALID);
     bale_codec_opts o = opts ? *opts : bale_codec_opts_auto();
     int fsst_ok = (o.encoding == BALE_ENC_AUTO || o.encoding == BALE_ENC_FSST) &&
@@ -328,7 +368,7 @@ bale_err bale__chunk_encode_shared_shift(const bale_values *values, const bale_c
     if (!fsst_ok || bale__values_check(values) != BALE_OK || !bale__policy_str_wants_table(values))
         return bale_chunk_encode(values, &o, out);
     int small = values->data_size < SYMTAB_MIN_TRAIN_BYTES;
-    bale_chunk *c = NULL, *own = NULL;
+    draft c, own;
     bale_err err;
     if (*tab == NULL) {
         if (small) return bale_chunk_encode(values, &o, out);
@@ -336,37 +376,35 @@ bale_err bale__chunk_encode_shared_shift(const bale_values *values, const bale_c
         bale_symtab *fresh;
         BALE_FORWARD_IF_ERROR(shift ? bale__symtab_train_shift(values, shift, &fresh)
                                     : bale_symtab_train(values, &fresh));
-        err = bale_chunk_encode_with(values, &o, fresh, &c);
-        if (err == BALE_OK && c->symtab != NULL) {
+        err = draft_encode(values, &o, fresh, &c);
+        if (err == BALE_OK) err = draft_finish(&c, values, out);
+        if (err == BALE_OK && (*out)->symtab != NULL) {
             *tab = fresh;
         } else {
             bale_symtab_decref(fresh);
         }
-        if (err == BALE_OK) *out = c;
         return err;
     }
-    BALE_FORWARD_IF_ERROR(bale_chunk_encode_with(values, &o, *tab, &c));
+    BALE_FORWARD_IF_ERROR(draft_encode(values, &o, *tab, &c));
     uint64_t fit = bale__symtab_fit(*tab);
-    uint64_t got = bale_chunk_encoded_size(c) * 8 * 1024 / (values->data_size ? values->data_size : 1);
+    uint64_t cs = draft_size(&c);
+    uint64_t got = cs * 8 * 1024 / (values->data_size ? values->data_size : 1);
     int sorted = (bale__symtab_flags(*tab) & 1u) != 0; /* BALE_FSST_FRONT */
-    if (small || c->symtab == NULL || (!sorted && got * 100 <= fit * (100 + SYMTAB_DRIFT_PCT))) {
-        *out = c;
-        return BALE_OK;
-    }
+    if (small || c.res.symtab == NULL || (!sorted && got * 100 <= fit * (100 + SYMTAB_DRIFT_PCT)))
+        return draft_finish(&c, values, out);
     /* The data has drifted from the table: a table of the chunk's own? */
-    err = bale_chunk_encode(values, &o, &own);
+    err = draft_encode(values, &o, NULL, &own);
     if (err != BALE_OK) {
-        bale_chunk_decref(c);
+        draft_drop(&c);
         return err;
     }
-    uint64_t cs = bale_chunk_encoded_size(c), os = bale_chunk_encoded_size(own);
+    uint64_t os = draft_size(&own);
     if (os >= cs) {
-        bale_chunk_decref(own);
-        *out = c;
-        return BALE_OK;
+        draft_drop(&own);
+        return draft_finish(&c, values, out);
     }
-    bale_chunk_decref(c);
-    *out = own;
+    draft_drop(&c);
+    BALE_FORWARD_IF_ERROR(draft_finish(&own, values, out));
     if (!sorted && os * 100 < cs * (100 - SYMTAB_RETRAIN_GAIN_PCT)) {
         /* Retrain for the chunks to come; failing that, keep the old one. */
         bale_symtab *fresh;

@@ -353,7 +353,7 @@ static bale_err put_sections(bale__buf *out, const bale__buf *st, const cuts *cu
     bounds[nb++] = st->size;
     BALE_FORWARD_IF_ERROR(bale__buf_put_u8(out, 2));
     BALE_FORWARD_IF_ERROR(bale__buf_put_u8(out, (uint8_t)(nb - 1)));
-    bale__buf z = {0};
+    bale__buf z = {.tmp = 1};
     bale_err err = BALE_OK;
     for (size_t i = 0; i + 1 < nb && err == BALE_OK; i++) {
         const uint8_t *p = st->data + bounds[i];
@@ -385,7 +385,7 @@ bale_err bale__dict_fixed_encode_variant(const bale_values *in,
     if (var == BALE__VAR_PLANES) {
         err = encode_planes(in, e, nd, ix, out, &cut);
     } else if (var == BALE__VAR_SECTIONS) {
-        bale__buf st = {0};
+        bale__buf st = {.tmp = 1};
         cut.at[0] = 0;
         err = encode_planes(in, e, nd, ix, &st, &cut);
         if (err == BALE_OK) err = put_sections(out, &st, &cut);
@@ -737,7 +737,7 @@ static bale_err encode_blocks(const bale_values *in, dict_entry *e, size_t nd,
     uint32_t *code = bale__malloc((nsym ? nsym : 1) * sizeof *code);
     uint64_t *tmp = bale__malloc((nd ? nd : 1) * sizeof *tmp);
     uint64_t *offs = bale__malloc((nb ? nb : 1) * sizeof *offs);
-    bale__buf bits = {0};
+    bale__buf bits = {.tmp = 1};
     bale_err err = BALE_NOMEM;
     if (pos == NULL || freq == NULL || len == NULL || code == NULL || tmp == NULL || offs == NULL)
         goto done;

@@ -284,11 +284,11 @@ static bale_err table_build(fsst_table *t, const piece *pieces, size_t npieces,
      * most 2/3 full. */
     b.cand_cap = 64;
     while (b.cand_cap < (sample_bytes + 512) * 3 / 2 + 16) b.cand_cap <<= 1;
-    b.pair_key = bale__calloc(b.pair_cap, sizeof *b.pair_key);
-    b.pair_cnt = bale__malloc(b.pair_cap * sizeof *b.pair_cnt);
-    b.pair_used = bale__malloc(b.pair_cap * sizeof *b.pair_used);
-    b.cand_slot = bale__calloc(b.cand_cap, sizeof *b.cand_slot);
-    b.cands = bale__malloc((sample_bytes + 512) * sizeof *b.cands);
+    b.pair_key = bale__tmp_calloc(b.pair_cap, sizeof *b.pair_key);
+    b.pair_cnt = bale__tmp_malloc(b.pair_cap * sizeof *b.pair_cnt);
+    b.pair_used = bale__tmp_malloc(b.pair_cap * sizeof *b.pair_used);
+    b.cand_slot = bale__tmp_calloc(b.cand_cap, sizeof *b.cand_slot);
+    b.cands = bale__tmp_malloc((sample_bytes + 512) * sizeof *b.cands);
     bale_err err = BALE_NOMEM;
     if (b.pair_key == NULL || b.pair_cnt == NULL || b.pair_used == NULL || b.cand_slot == NULL ||
         b.cands == NULL)
@@ -422,11 +422,11 @@ static void heap_sort_u64(uint64_t *a, size_t n) {
  * 0.  Halves the frequencies until the tree is shallow enough. */
 static bale_err huff_lengths(const uint64_t *freq_in, unsigned A, unsigned maxlen,
                              uint8_t *len) {
-    uint64_t *freq = bale__malloc(A * sizeof *freq);
+    uint64_t *freq = bale__tmp_malloc(A * sizeof *freq);
     /* Nodes: leaves 0..n-1 then internal nodes; two-queue construction. */
-    uint32_t *leaf = bale__malloc(A * sizeof *leaf);
-    uint64_t *w = bale__malloc(2 * A * sizeof *w);
-    uint32_t *parent = bale__malloc(2 * A * sizeof *parent);
+    uint32_t *leaf = bale__tmp_malloc(A * sizeof *leaf);
+    uint64_t *w = bale__tmp_malloc(2 * A * sizeof *w);
+    uint32_t *parent = bale__tmp_malloc(2 * A * sizeof *parent);
     bale_err err = BALE_NOMEM;
     if (freq == NULL || leaf == NULL || w == NULL || parent == NULL) goto done;
     memcpy(freq, freq_in, A * sizeof *freq);
@@ -714,7 +714,7 @@ static bale_err take_sample(const uint8_t *data, const uint64_t *start,
                             const uint64_t *len, uint64_t count, uint64_t total,
                             size_t budget, piece **out, size_t *npieces, size_t *bytes) {
     size_t cap = 64, n = 0, got = 0;
-    piece *ps = bale__malloc(cap * sizeof *ps);
+    piece *ps = bale__tmp_malloc(cap * sizeof *ps);
     BALE_RETURN_IF(ps == NULL, BALE_NOMEM);
     if (total <= budget) {
         for (uint64_t i = 0; i < count; i++) {
@@ -812,14 +812,14 @@ static bale_err encode_stage(const bale_values *in, unsigned flags, unsigned blo
                    BALE_INVALID);
     const uint64_t bsize = (uint64_t)1 << block_shift;
     uint64_t nblocks = bale__str_nblocks(count, block_shift);
-    uint64_t *sstart = bale__malloc((size_t)(count + 1) * sizeof *sstart);
-    uint64_t *slen = bale__malloc((size_t)(count + 1) * sizeof *slen);
-    uint8_t *pl = bale__malloc((size_t)(count + 1));
-    uint64_t *clen = bale__malloc((size_t)(count + 1) * sizeof *clen);
-    uint64_t *bend = bale__malloc((size_t)(nblocks + 1) * sizeof *bend);
+    uint64_t *sstart = bale__tmp_malloc((size_t)(count + 1) * sizeof *sstart);
+    uint64_t *slen = bale__tmp_malloc((size_t)(count + 1) * sizeof *slen);
+    uint8_t *pl = bale__tmp_malloc((size_t)(count + 1));
+    uint64_t *clen = bale__tmp_malloc((size_t)(count + 1) * sizeof *clen);
+    uint64_t *bend = bale__tmp_malloc((size_t)(nblocks + 1) * sizeof *bend);
     piece *pieces = NULL;
-    fsst_table *t = bale__malloc(sizeof *t);
-    bale__buf codes = {0}, body = {0};
+    fsst_table *t = bale__tmp_malloc(sizeof *t);
+    bale__buf codes = {.tmp = 1}, body = {.tmp = 1};
     uint64_t *freq = NULL;
     bale_err err = BALE_NOMEM;
     if (!sstart || !slen || !pl || !clen || !bend || !t) goto done;
@@ -890,7 +890,7 @@ static bale_err encode_stage(const bale_values *in, unsigned flags, unsigned blo
     int huff = 0;
     uint64_t huff_bits = 0;
     if ((flags & BALE_FSST_HUFF) || (flags & BALE_FSST_AUTO)) {
-        freq = bale__calloc(A, sizeof *freq);
+        freq = bale__tmp_calloc(A, sizeof *freq);
         if (freq == NULL) {
             err = BALE_NOMEM;
             goto done;
@@ -1968,13 +1968,13 @@ bale_err bale__symtab_train_shift(const bale_values *in, unsigned shift, bale_sy
     const uint8_t *data = in->data, *data_end = data ? data + in->data_size : data;
     uint64_t count = in->count;
     const uint64_t bsize = (uint64_t)1 << shift; /* blocks as the stages will have them */
-    uint64_t *sstart = bale__malloc((size_t)(count + 1) * sizeof *sstart);
-    uint64_t *slen = bale__malloc((size_t)(count + 1) * sizeof *slen);
-    uint8_t *pl = bale__malloc((size_t)(count + 1));
-    fsst_table *t = bale__malloc(sizeof *t);
-    uint64_t *freq = bale__calloc(FSST_ALPHABET_MAX, sizeof *freq);
+    uint64_t *sstart = bale__tmp_malloc((size_t)(count + 1) * sizeof *sstart);
+    uint64_t *slen = bale__tmp_malloc((size_t)(count + 1) * sizeof *slen);
+    uint8_t *pl = bale__tmp_malloc((size_t)(count + 1));
+    fsst_table *t = bale__tmp_malloc(sizeof *t);
+    uint64_t *freq = bale__tmp_calloc(FSST_ALPHABET_MAX, sizeof *freq);
     piece *pieces = NULL;
-    bale__buf bytes = {0}, stage = {0};
+    bale__buf bytes = {.tmp = 1}, stage = {.tmp = 1};
     bale_symtab *draft = NULL;
     bale_err err = BALE_NOMEM;
     if (!sstart || !slen || !pl || !t || !freq) goto done;

@@ -344,7 +344,7 @@ static bale_err delta_blocks_encode(const bale_values *in, bale__buf *out) {
     uint64_t *dir = bale__malloc((nb ? nb : 1) * 2 * sizeof *dir);
     BALE_RETURN_IF(dir == NULL, BALE_NOMEM);
     uint64_t *samp = dir, *offs = dir + nb;
-    bale__buf bits = {0};
+    bale__buf bits = {.tmp = 1};
     bale__bitw w = {&bits, 0, 0, BALE_OK};
     uint64_t vmax = 0, pos = 0;
     for (size_t b = 0; b < nb; b++) {

@@ -41,7 +41,7 @@ bale_err bale__pipeline_encode_fixed_tab(const bale_values *in,
         }
         result->stage_size = payload->size - before;
     } else {
-        bale__buf stage = {0};
+        bale__buf stage = {.tmp = 1};
         err = stage_encode(impl, in, tab, &stage);
         if (err == BALE_OK) {
             size_t before = payload->size;
@@ -76,7 +76,7 @@ bale_err bale__pipeline_encode(const bale_values *in,
         BALE_ENC_BLOCKS};
     size_t ncand = opts->encoding == BALE_ENC_AUTO ? sizeof encodings / sizeof *encodings
                                                    : sizeof backends / sizeof *backends;
-    bale__buf best = {0}, trial = {0};
+    bale__buf best = {.tmp = 1}, trial = {.tmp = 1};
     bale__pipeline_result best_result = {0}, r;
     int have = 0;
     bale_err err = BALE_UNSUPPORTED;

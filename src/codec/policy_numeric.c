@@ -185,10 +185,10 @@ bale_err bale__policy_numeric(const bale_values *in, int level,
         }
         cands[ncand++] = (candidate){BALE_ENC_SHUFFLE, BALE__VAR_PACKED, B_ZSTD};
     }
-    choice best = {{0}, {0}, 0};      /* smallest overall */
-    choice fast = {{0}, {0}, 0};      /* smallest without a backend */
-    choice access = {{0}, {0}, 0};    /* smallest blocked (random access) */
-    bale__buf stage = {0}, trial = {0}, best_stage = {0};
+    choice best = {{.tmp = 1}, {0}, 0};      /* smallest overall */
+    choice fast = {{.tmp = 1}, {0}, 0};      /* smallest without a backend */
+    choice access = {{.tmp = 1}, {0}, 0};    /* smallest blocked (random access) */
+    bale__buf stage = {.tmp = 1}, trial = {.tmp = 1}, best_stage = {.tmp = 1};
     bale_err err = BALE_OK;
     for (size_t i = 0; i < ncand; i++) {
         const candidate *c = &cands[i];

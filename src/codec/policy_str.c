@@ -76,7 +76,7 @@ static uint64_t plain_size(const bale_values *in) {
 static bale_err try_pipeline(const bale_values *in, bale_encoding enc,
                              bale_backend backend, int level, const bale_symtab *tab,
                              bale__buf *best, bale__pipeline_result *best_result, int *have) {
-    bale__buf trial = {0};
+    bale__buf trial = {.tmp = 1};
     bale__pipeline_result r;
     bale_err err = bale__pipeline_encode_fixed_tab(in, enc, backend, level, tab, &trial, &r);
     if (err == BALE_UNSUPPORTED) return BALE_OK; /* move on */
@@ -119,7 +119,7 @@ bale_err bale__policy_varwidth(const bale_values *in, int level,
     if (c == STR_PLAIN)
         return bale__pipeline_encode_fixed(in, BALE_ENC_PLAIN, BALE_BACKEND_NONE, 0,
                                            payload, result);
-    bale__buf best = {0};
+    bale__buf best = {.tmp = 1};
     bale__pipeline_result best_result = {0};
     int have = 0;
     bale_err err;

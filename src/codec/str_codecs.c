@@ -103,7 +103,7 @@ static bale_err front_encode(const bale_values *in, bale__buf *out) {
     const uint64_t *off = in->offsets;
     uint64_t nblocks = bale__str_nblocks(in->count, shift);
     uint64_t *bend = bale__malloc((size_t)(nblocks + 1) * sizeof *bend);
-    bale__buf body = {0};
+    bale__buf body = {.tmp = 1};
     bale_err err = BALE_NOMEM;
     if (bend == NULL) goto done;
     for (uint64_t i = 0; i < in->count; i++) {
@@ -237,7 +237,7 @@ bale_err bale__blocks_encode_opts(const bale_values *in, unsigned shift,
     const uint64_t *off = in->offsets;
     uint64_t nblocks = bale__str_nblocks(in->count, shift);
     uint64_t *bend = bale__malloc((size_t)(nblocks + 1) * sizeof *bend);
-    bale__buf body = {0}, raw = {0};
+    bale__buf body = {.tmp = 1}, raw = {.tmp = 1};
     bale_err err = BALE_NOMEM;
     if (bend == NULL) goto done;
     for (uint64_t b = 0; b < nblocks; b++) {

@@ -3,16 +3,19 @@
  *
  * Each block carries a 16-byte prefix holding its requested size, so that
  * bale__free can subtract exactly what bale__malloc added without asking the
- * hooks for block sizes (which malloc/free hooks cannot tell).  Sixteen bytes
- * keep the user pointer aligned for any scalar type.  Counters are C11
- * atomics, so accounting is exact across threads.
+ * hooks for block sizes (which malloc/free hooks cannot tell), and a tag
+ * that tells heap blocks from scratch ones (below).  Sixteen bytes keep the
+ * user pointer aligned for any scalar type.  Counters are C11 atomics, so
+ * accounting is exact across threads.
  */
 #include "common_internal.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#define BALE__PREFIX 16 /* bytes before each block: its size, then padding */
+#define BALE__PREFIX 16 /* bytes before each block: its size, then its tag */
+#define TAG_HEAP 0x68656170u    /* from the hooks, one block each */
+#define TAG_SCRATCH 0x73637261u /* inside a scratch block (bale__tmp_malloc) */
 
 static void *default_malloc(void *ctx, size_t n) {
     (void)ctx;
@@ -67,6 +70,7 @@ void *bale__malloc(size_t size) {
     uint8_t *block = hooks.malloc_fn(hooks.ctx, size + BALE__PREFIX);
     if (block == NULL) return NULL;
     bale__store64(block, (uint64_t)size);
+    bale__store64(block + 8, TAG_HEAP);
     account((int64_t)size);
     return block + BALE__PREFIX;
 }
@@ -79,8 +83,11 @@ void *bale__calloc(size_t n, size_t size) {
     return p;
 }
 
+static void *scratch_realloc(void *ptr, size_t size);
+
 void *bale__realloc(void *ptr, size_t size) {
     if (ptr == NULL) return bale__malloc(size);
+    if (bale__load64((uint8_t *)ptr - 8) == TAG_SCRATCH) return scratch_realloc(ptr, size);
     if (size == 0) size = 1;
     BALE_RETURN_IF(size > SIZE_MAX - BALE__PREFIX, NULL);
     uint8_t *block = (uint8_t *)ptr - BALE__PREFIX;
@@ -95,8 +102,92 @@ void *bale__realloc(void *ptr, size_t size) {
 void bale__free(void *ptr) {
     if (ptr == NULL) return;
     uint8_t *block = (uint8_t *)ptr - BALE__PREFIX;
+    if (bale__load64(block + 8) == TAG_SCRATCH) return; /* freed with its arena */
     account(-(int64_t)bale__load64(block));
     hooks.free_fn(hooks.ctx, block);
+}
+
+/* ---- scratch ------------------------------------------------------------
+ * A per-thread bump arena for the temporaries of one encode.  Blocks of at
+ * least SCRATCH_BLOCK bytes come from bale__malloc (so they are counted and
+ * can fail like any allocation) and are freed together when the outermost
+ * scope is left; a scratch allocation's own free is a no-op, and a realloc
+ * moves it within the arena (in place when it is the last one).  The
+ * prefix of each allocation has the layout of a heap block's, with
+ * TAG_SCRATCH, so bale__free and bale__realloc take either kind. */
+#define SCRATCH_BLOCK ((size_t)256 << 10)
+
+typedef struct scratch_block {
+    struct scratch_block *next; /* the block filled before this one */
+    size_t cap, used;           /* bytes of data[] */
+    uint8_t *last;              /* the latest allocation (its user pointer) */
+    _Alignas(16) uint8_t data[];
+} scratch_block;
+
+static _Thread_local struct {
+    unsigned depth;
+    scratch_block *head; /* the block being filled, or NULL */
+} scratch;
+
+void bale__scratch_enter(void) { scratch.depth++; }
+
+void bale__scratch_leave(void) {
+    if (--scratch.depth != 0) return;
+    while (scratch.head != NULL) {
+        scratch_block *b = scratch.head;
+        scratch.head = b->next;
+        bale__free(b);
+    }
+}
+
+void *bale__tmp_malloc(size_t size) {
+    if (!BALE__SCRATCH_ON || scratch.depth == 0) return bale__malloc(size);
+    if (size == 0) size = 1;
+    BALE_RETURN_IF(size > SIZE_MAX - BALE__PREFIX - 15 - SCRATCH_BLOCK, NULL);
+    size_t need = (BALE__PREFIX + size + 15) & ~(size_t)15;
+    scratch_block *b = scratch.head;
+    if (b == NULL || b->cap - b->used < need) {
+        size_t cap = need > SCRATCH_BLOCK ? need : SCRATCH_BLOCK;
+        scratch_block *nb = bale__malloc(sizeof *nb + cap);
+        if (nb == NULL) return NULL;
+        nb->next = b;
+        nb->cap = cap;
+        nb->used = 0;
+        nb->last = NULL;
+        scratch.head = b = nb;
+    }
+    uint8_t *block = b->data + b->used;
+    b->used += need;
+    bale__store64(block, (uint64_t)size);
+    bale__store64(block + 8, TAG_SCRATCH);
+    return b->last = block + BALE__PREFIX;
+}
+
+void *bale__tmp_calloc(size_t n, size_t size) {
+    size_t total;
+    if (!bale__mul_ok(n, size, &total)) return NULL;
+    void *p = bale__tmp_malloc(total);
+    if (p != NULL) memset(p, 0, total);
+    return p;
+}
+
+static void *scratch_realloc(void *ptr, size_t size) {
+    size_t old = (size_t)bale__load64((uint8_t *)ptr - BALE__PREFIX);
+    if (size == 0) size = 1;
+    scratch_block *b = scratch.head;
+    if (b != NULL && b->last == ptr && size <= SIZE_MAX - BALE__PREFIX - 15) {
+        size_t at = (size_t)((uint8_t *)ptr - BALE__PREFIX - b->data);
+        size_t need = (BALE__PREFIX + size + 15) & ~(size_t)15;
+        if (b->cap - at >= need) { /* the latest one: grow or shrink in place */
+            b->used = at + need;
+            bale__store64((uint8_t *)ptr - BALE__PREFIX, (uint64_t)size);
+            return ptr;
+        }
+    }
+    /* Only reached inside the scope that made ptr: outside it, ptr is gone. */
+    void *p = bale__tmp_malloc(size);
+    if (p != NULL) memcpy(p, ptr, old < size ? old : size);
+    return p;
 }
 
 /* ---- bale__buf ---------------------------------------------------------- */
@@ -107,7 +198,7 @@ bale_err bale__buf_reserve(bale__buf *b, size_t extra) {
     if (need <= b->capacity) return BALE_OK;
     size_t cap = b->capacity < 64 ? 64 : b->capacity;
     while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    uint8_t *p = bale__realloc(b->data, cap);
+    uint8_t *p = b->data == NULL && b->tmp ? bale__tmp_malloc(cap) : bale__realloc(b->data, cap);
     BALE_RETURN_IF(p == NULL, BALE_NOMEM);
     b->data = p;
     b->capacity = cap;
@@ -141,7 +232,7 @@ void bale__buf_free(bale__buf *b) {
 
 uint8_t *bale__buf_detach(bale__buf *b, size_t *size) {
     uint8_t *p = b->data;
-    if (p != NULL && b->capacity > b->size) {
+    if (p != NULL && (b->capacity > b->size || bale__load64(p - 8) == TAG_SCRATCH)) {
         /* A fresh block of exactly the size and a copy.  Not a shrinking
          * realloc: shrinking in place leaves the freed end right behind a
          * long-lived result, and the short-lived buffers that later fill
@@ -155,6 +246,8 @@ uint8_t *bale__buf_detach(bale__buf *b, size_t *size) {
             memcpy(fit, p, b->size);
             bale__free(p);
             p = fit;
+        } else if (bale__load64(p - 8) == TAG_SCRATCH) {
+            p = NULL; /* a scratch block cannot outlive its scope */
         }
     }
     *size = b->size;

@@ -1,6 +1,8 @@
 /* test_core.c - allocator accounting, errors, chunk framing and validation. */
 #include "test_util.h"
 
+#include "../../src/common/common_internal.h"
+
 static void test_version_and_errors(void) {
     ASSERT_EQ(bale_version_number(), BALE_VERSION_NUMBER);
     ASSERT_TRUE(strcmp(bale_version_string(), BALE_VERSION_STRING) == 0);
@@ -182,7 +184,70 @@ static void test_every_allocation_failure(void) {
     tu_free(&sv);
 }
 
-BALE_TEST_MAIN(BALE_TEST(test_version_and_errors), BALE_TEST(test_allocator_accounting),
+static void test_scratch_arena(void) {
+    int64_t live = bale_memory_live();
+    /* outside a scope: a heap block, counted exactly */
+    uint8_t *h = bale__tmp_malloc(100);
+    ASSERT_TRUE(h != NULL);
+    ASSERT_EQ(bale_memory_live(), live + 100);
+    bale__free(h);
+    ASSERT_EQ(bale_memory_live(), live);
+
+    bale__scratch_enter();
+    uint8_t *a = bale__tmp_malloc(1000);
+    ASSERT_TRUE(a != NULL && ((uintptr_t)a & 15) == 0);
+    memset(a, 0xAB, 1000);
+    int64_t after_a = bale_memory_live();
+    uint8_t *b = bale__tmp_calloc(10, 100);
+    ASSERT_TRUE(b != NULL && ((uintptr_t)b & 15) == 0);
+    for (int i = 0; i < 1000; i++) ASSERT_EQ(b[i], 0);
+    if (BALE__SCRATCH_ON) {
+        ASSERT_TRUE(after_a > live + 1000); /* one arena block ... */
+        ASSERT_EQ(bale_memory_live(), after_a); /* ... that b shares */
+        ASSERT_TRUE(bale__realloc(b, 5000) == b); /* the latest grows in place */
+    }
+    uint8_t *a2 = bale__realloc(a, 2000); /* an earlier one moves, bytes kept */
+    ASSERT_TRUE(a2 != NULL);
+    for (int i = 0; i < 1000; i++) ASSERT_EQ(a2[i], 0xAB);
+    bale__free(a2);
+    uint8_t *big = bale__tmp_malloc((size_t)1 << 20); /* a block of its own */
+    ASSERT_TRUE(big != NULL);
+    big[((size_t)1 << 20) - 1] = 1;
+    bale__scratch_enter(); /* nested: nothing is freed at its leave */
+    uint8_t *inner = bale__tmp_malloc(10);
+    ASSERT_TRUE(inner != NULL);
+    bale__scratch_leave();
+    ASSERT_TRUE(bale_memory_live() >= live + ((int64_t)1 << 20));
+    inner[9] = 1; /* still there */
+    bale__free(inner);
+    /* a scratch buffer detaches into an exact heap block that outlives it */
+    bale__buf buf = {.tmp = 1};
+    ASSERT_OK(bale__buf_append(&buf, "hello", 5));
+    size_t n = 0;
+    uint8_t *kept = bale__buf_detach(&buf, &n);
+    ASSERT_TRUE(kept != NULL && n == 5);
+    bale__free(big);
+    bale__free(b);
+    bale__scratch_leave();
+    ASSERT_EQ(bale_memory_live(), live + 5);
+    ASSERT_TRUE(memcmp(kept, "hello", 5) == 0);
+    bale__free(kept);
+    ASSERT_EQ(bale_memory_live(), live);
+
+    /* a failed arena block is a NULL, and leaves nothing behind */
+    BALE_TEST_FOR_EACH_FAILURE({
+        bale__scratch_enter();
+        void *p = bale__tmp_malloc(64);
+        void *q = p ? bale__tmp_malloc((size_t)1 << 19) : NULL;
+        if (q != NULL) memset(q, 1, (size_t)1 << 19);
+        bale__free(q); /* as callers must: without an arena they are heap blocks */
+        bale__free(p);
+        bale__scratch_leave();
+        ASSERT_TRUE(q != NULL || bale__test_failures > bale__before); /* NULL only when made to fail */
+    });
+}
+
+BALE_TEST_MAIN(BALE_TEST(test_version_and_errors), BALE_TEST(test_scratch_arena), BALE_TEST(test_allocator_accounting),
                BALE_TEST(test_refcount), BALE_TEST(test_plain_every_backend),
                BALE_TEST(test_invalid_values), BALE_TEST(test_validate_rejects_corruption),
                BALE_TEST(test_every_allocation_failure))
