@@ -3,8 +3,9 @@
  *
  *   make_corpus_symtab DIR      (normally fuzz/corpus)
  *
- * Trains shared tables on a few small string sets (sorted, so with front
- * coding, and unsorted, without), encodes chunks against them and writes
+ * Trains shared tables on a few small string sets (FSST tables on names,
+ * sorted, so with front coding, and unsorted, without; a DICT table on a
+ * few distinct codes), encodes chunks against them and writes
  * DIR/fuzz_symtab/seed-<data>-<kind> as u16 table length, table bytes, chunk
  * bytes (fuzz_symtab.c's input).  Kinds: a chunk that uses the table, a
  * self-contained FSST chunk beside it, a table with an empty chunk.  Output
@@ -116,6 +117,39 @@ int main(int argc, char **argv) {
         bale_chunk_decref(with);
         bale_chunk_decref(self);
         bale_chunk_decref(empty);
+        bale_symtab_decref(tab);
+    }
+    /* A DICT table (kind 2): few distinct codes, as a container trains it
+     * from its first chunk; a chunk against it, and one with escapes. */
+    {
+        enum { M = 1500 };
+        static char lb[M * 8];
+        static uint64_t loff[M + 1];
+        size_t pos = 0;
+        loff[0] = 0;
+        for (size_t i = 0; i < M; i++) {
+            unsigned r = (unsigned)(rng() % 40);
+            pos += (size_t)snprintf(lb + pos, 8, "A%02u", r * r / 40);
+            loff[i + 1] = pos;
+        }
+        bale_values v = {BALE_DTYPE_STR, M, lb, loff, pos};
+        bale_symtab *tab = NULL;
+        bale_chunk *first = NULL, *esc = NULL;
+        if (bale_chunk_encode_shared(&v, NULL, &tab, &first) != BALE_OK || tab == NULL) return 1;
+        bale_chunk_decref(first);
+        bale_codec_opts dict = {BALE_ENC_DICT, BALE_BACKEND_NONE, 0};
+        bale_values part = v;
+        part.count = 60;
+        part.data_size = loff[60];
+        if (bale_chunk_encode_with(&part, &dict, tab, &first) == BALE_OK)
+            bad |= write_seed(argv[1], "seed-lowcard-shared", tab, first);
+        memcpy(lb + loff[7], "ZZZ", 3); /* values the table lacks */
+        memcpy(lb + loff[30], "QQQ", 3);
+        if (bale_chunk_encode_with(&part, &dict, tab, &esc) == BALE_OK)
+            bad |= write_seed(argv[1], "seed-lowcard-escapes", tab, esc);
+        bad |= write_seed(argv[1], "seed-lowcard-table-only", tab, NULL);
+        bale_chunk_decref(first);
+        bale_chunk_decref(esc);
         bale_symtab_decref(tab);
     }
     bale_thread_cleanup();

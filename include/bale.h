@@ -215,17 +215,20 @@ BALE_API bale_codec_opts bale_codec_opts_auto(void);
 /* ------------------------------------------------------------------------
  * Shared string tables.
  *
- * A container of strings trains one FSST symbol table (with its Huffman
- * code) on its first chunk and encodes its later chunks against it, so a
- * chunk no longer stores a table of its own (~0.5 B per short string) and a
- * single-element get needs no table parsing.  A table is immutable and
- * refcounted; every chunk that uses one holds a reference.  Byte layout:
- * docs/format.md.
+ * A container of strings trains one table on its first chunk and encodes
+ * its later chunks against it, so a chunk no longer stores a table of its
+ * own and a single-element get needs no table parsing.  Two kinds: an FSST
+ * symbol table with its Huffman code (names, keys: ~0.5 B per short string
+ * saved), and, for columns of few distinct values, a DICT table of the
+ * values with a Huffman code over them (chunks hold only codes, in blocks).
+ * A table is immutable and refcounted; every chunk that uses one holds a
+ * reference.  Byte layout: docs/format.md.
  * ---------------------------------------------------------------------- */
 
 /**
- * Trains a table on `sample` (str/bytes/object values; what the table will
- * encode should look like it).
+ * Trains an FSST table on `sample` (str/bytes/object values; what the table
+ * will encode should look like it).  (DICT tables are trained by
+ * bale_chunk_encode_shared.)
  * @param out  on success a new table, refcount 1 (caller owns; release with
  *             bale_symtab_decref).
  * @return BALE_OK, BALE_NOMEM, BALE_INVALID (malformed or fixed-width values).
@@ -308,11 +311,13 @@ BALE_API bale_err bale_chunk_from_bytes(const void *bytes, size_t size,
  * Encodes `values` for a container that shares one string table among its
  * chunks.  `*tab` is the container's current table (NULL at first; the
  * container owns that reference).  For str/bytes/object values that FSST
- * suits, a table is trained when there is none, and retrained from these
- * values when the current one fits them clearly worse than the data it was
- * trained on; the new table replaces `*tab` (the old reference is dropped;
- * chunks that use it keep it alive).  Other values encode as
- * bale_chunk_encode.
+ * suits, an FSST table is trained when there is none, and for values with
+ * few distinct ones (at least 32 KiB raw) a DICT table; a table is retrained
+ * when the current one fits these values clearly worse than the data it was
+ * trained on (a DICT table: when they hold 8 or more values it lacks, at
+ * most 3 times); the new table replaces `*tab` (the old reference is
+ * dropped; chunks that use it keep it alive).  Values unlike the table's
+ * kind, and other values, encode as bale_chunk_encode.
  * @return as bale_chunk_encode; on failure `*tab` is unchanged.
  */
 BALE_API bale_err bale_chunk_encode_shared(const bale_values *values,
@@ -339,7 +344,8 @@ BALE_API bale_err bale_chunk_from_bytes_with(const void *bytes, size_t size,
 /**
  * As bale_chunk_encode, against a shared string table: `tab` (borrowed, may
  * be NULL) is used when the values are str/bytes/object and the pipeline is
- * FSST; the chunk then holds a reference to it instead of a table of its own.
+ * FSST (an FSST table) or DICT (a DICT table); the chunk then holds a
+ * reference to it instead of a table of its own.
  */
 BALE_API bale_err bale_chunk_encode_with(const bale_values *values,
                                          const bale_codec_opts *opts,

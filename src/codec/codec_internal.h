@@ -61,15 +61,18 @@ const bale__encoding_impl *bale__encoding_find(bale_encoding id);
 /* Encodings that can encode against a shared table (bale_symtab) have these
  * too: the same contracts as encode/decode/get, with the table the chunk
  * references; their plain decode/get reject a stage that needs a table.
- * `uses_tab` says whether an (untrusted) stage references one. */
+ * `uses_tab` says whether an (untrusted) stage references one.  FSST takes
+ * tables of symbols (kind 1), DICT on variable-width values tables of
+ * values (kind 2, dict_tab.c). */
 typedef struct bale__tab_ops {
+    unsigned kind; /* of the tables it takes (str_internal.h: BALE_SYMTAB_KIND_*) */
     bale_err (*encode_tab)(const bale_values *in, const bale_symtab *tab, bale__buf *out);
     bale_err (*decode_tab)(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
                            const uint8_t *src, size_t n, uint64_t data_size,
                            bale_values *out);
     bale_err (*get_tab)(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
                         const uint8_t *src, size_t n, uint64_t index, bale_values *out);
-    int (*uses_tab)(const uint8_t *src, size_t n);
+    int (*uses_tab)(bale_dtype dtype, uint64_t count, const uint8_t *src, size_t n);
 } bale__tab_ops;
 
 /* The shared-table operations of an encoding, or NULL if it has none. */
@@ -125,9 +128,11 @@ bale_err bale__policy_encode(const bale_values *in, int level,
                              const bale_symtab *tab, bale__buf *payload,
                              bale__pipeline_result *result);
 
-/* Whether the string policy would pick FSST for `in` (not DICT, not long
- * values): then a shared table is worth training (policy_str.c). */
-int bale__policy_str_wants_table(const bale_values *in);
+/* The kind of shared table worth training for a column like `in`
+ * (policy_str.c): BALE_SYMTAB_KIND_FSST where the policy picks FSST,
+ * BALE_SYMTAB_KIND_DICT where it picks DICT (few distinct values), 0 for
+ * none (long values, fixed-width dtypes, empty runs). */
+unsigned bale__policy_str_table_kind(const bale_values *in);
 
 /* ---- shared tables (fsst.c) ------------------------------------------------
  * Stage bits per 1024 value bytes the table achieved on the data it was

@@ -20,7 +20,7 @@ const bale__encoding_impl *bale__encoding_find(bale_encoding id) {
 }
 
 const bale__tab_ops *bale__encoding_tab_ops(bale_encoding id) {
-    return id == BALE_ENC_FSST ? &bale__fsst_tab_ops : NULL;
+    return id == BALE_ENC_FSST ? &bale__fsst_tab_ops : id == BALE_ENC_DICT ? &bale__dict_tab_ops : NULL;
 }
 
 const char *bale_encoding_name(bale_encoding encoding) {

@@ -646,6 +646,12 @@ static unsigned dec_slow(const fsst_dec *d, uint64_t buf, unsigned *l) {
 }
 
 /* Canonical codes for the encoder. */
+static void huff_codes(const uint8_t *len, unsigned A, uint32_t *codes);
+bale_err bale__huff_lengths(const uint64_t *freq, unsigned A, unsigned maxlen, uint8_t *len) {
+    BALE_RETURN_IF(A > FSST_ALPHABET_MAX || maxlen > FSST_HUFF_MAX_LEN, BALE_INVALID);
+    return huff_lengths(freq, A, maxlen, len);
+}
+void bale__huff_codes(const uint8_t *len, unsigned A, uint32_t *codes) { huff_codes(len, A, codes); }
 static void huff_codes(const uint8_t *len, unsigned A, uint32_t *codes) {
     uint32_t count[FSST_HUFF_MAX_LEN + 2] = {0}, next[FSST_HUFF_MAX_LEN + 2];
     for (unsigned s = 0; s < A; s++) count[len[s]]++;
@@ -665,6 +671,10 @@ static void huff_codes(const uint8_t *len, unsigned A, uint32_t *codes) {
  * match index, the canonical Huffman code and a full-width decode table. */
 struct bale_symtab {
     _Atomic int64_t refcount;
+    unsigned kind;        /* BALE_SYMTAB_KIND_FSST, or _DICT (then only dtab,
+                             bytes and the common fields are set) */
+    bale__dtab *dtab;     /* kind DICT: the parsed table (owned), else NULL */
+    unsigned generation;  /* in memory only: tables retrained before this one */
     uint64_t id;
     unsigned flags;       /* BALE_FSST_FRONT and BALE_FSST_HUFF (always) */
     unsigned A;           /* Huffman alphabet: nsym + 2 (+ 256 with FRONT) */
@@ -1067,7 +1077,8 @@ static bale_err view_parse(uint64_t count, const uint8_t *src, size_t n,
     v->A = 0;
     if (flags & BALE_FSST_SHARED) {
         uint64_t id = bale__reader_u64(&r);
-        BALE_RETURN_IF(r.bad || tab == NULL || id != tab->id || v->flags != tab->flags,
+        BALE_RETURN_IF(r.bad || tab == NULL || tab->kind != BALE_SYMTAB_KIND_FSST ||
+                           id != tab->id || v->flags != tab->flags,
                        BALE_CORRUPT);
         v->tab = tab;
         v->A = tab->A;
@@ -1841,10 +1852,13 @@ static bale_err fsst_encode(const bale_values *in, bale__buf *out) {
 }
 
 static bale_err fsst_encode_tab(const bale_values *in, const bale_symtab *tab, bale__buf *out) {
+    BALE_RETURN_IF(tab->kind != BALE_SYMTAB_KIND_FSST, BALE_UNSUPPORTED);
     return encode_stage(in, 0, tab->shift, tab, out);
 }
 
-static int fsst_uses_tab(const uint8_t *src, size_t n) {
+static int fsst_uses_tab(bale_dtype dtype, uint64_t count, const uint8_t *src, size_t n) {
+    (void)dtype;
+    (void)count;
     return n > 0 && (src[0] & BALE_FSST_SHARED) != 0;
 }
 
@@ -1853,7 +1867,7 @@ const bale__encoding_impl bale__enc_fsst = {
 };
 
 const bale__tab_ops bale__fsst_tab_ops = {
-    fsst_encode_tab, fsst_decode_tab, fsst_get_tab, fsst_uses_tab,
+    BALE_SYMTAB_KIND_FSST, fsst_encode_tab, fsst_decode_tab, fsst_get_tab, fsst_uses_tab,
 };
 
 /* ========================================================================
@@ -1868,15 +1882,43 @@ const bale__tab_ops bale__fsst_tab_ops = {
  *   (= nsym + 2, + 256 with FRONT) and A 4-bit code lengths, each 1..11
  *   (every symbol, escape, end of value and prefix length is encodable).
  * ====================================================================== */
-#define SYMTAB_MAGIC 0x744c4142u /* "BALt" */
-#define SYMTAB_VERSION 1
-#define SYMTAB_KIND_FSST 1
-#define SYMTAB_HASHED_FROM 16
 /* Training a table that many chunks will use: a larger sample than a
  * chunk's own table gets, and symbols are kept as if the data were this many
  * times the sample (they pay for themselves over the container). */
 #define FSST_TABLE_SAMPLE_BYTES 65536u
 #define FSST_TABLE_SCALE 16.0
+
+/* A DICT table (kind 2): the common fields, and the rest parsed by
+ * dict_tab.c.  Its flags are 0; its shift as for FSST tables (0: the DICT
+ * default). */
+static bale_err dict_symtab_build(const uint8_t *bytes, size_t size, bale__reader *r,
+                                  unsigned flags, unsigned shift, uint64_t id, uint32_t fit,
+                                  bale_symtab **out) {
+    BALE_RETURN_IF(flags != 0 || shift > BALE_STR_MAX_BLOCK_SHIFT, BALE_CORRUPT);
+#ifndef BALE_FUZZING /* let the fuzzer reach the parser behind the hash */
+    BALE_RETURN_IF(id != bale__hash64(bytes + BALE_SYMTAB_HASHED_FROM, size - BALE_SYMTAB_HASHED_FROM, 0),
+                   BALE_CHECKSUM);
+#endif
+    bale_symtab *t = bale__calloc(1, sizeof *t);
+    uint8_t *copy = bale__malloc(size);
+    bale_err err = BALE_NOMEM;
+    if (t == NULL || copy == NULL) goto fail;
+    if ((err = bale__dtab_parse(r, &t->dtab)) != BALE_OK) goto fail;
+    memcpy(copy, bytes, size);
+    atomic_init(&t->refcount, 1);
+    t->kind = BALE_SYMTAB_KIND_DICT;
+    t->id = id;
+    t->fit = fit;
+    t->shift = shift ? shift : BALE_DTAB_BLOCK_SHIFT;
+    t->size = size;
+    t->bytes = copy;
+    *out = t;
+    return BALE_OK;
+fail:
+    bale__free(t);
+    bale__free(copy);
+    return err;
+}
 
 static bale_err symtab_build(const uint8_t *bytes, size_t size, bale_symtab **out) {
     bale__reader r;
@@ -1886,14 +1928,15 @@ static bale_err symtab_build(const uint8_t *bytes, size_t size, bale_symtab **ou
     uint8_t flags = bale__reader_u8(&r), shift = bale__reader_u8(&r);
     uint64_t id = bale__reader_u64(&r);
     uint32_t fit = bale__reader_u32(&r);
-    BALE_RETURN_IF(r.bad || magic != SYMTAB_MAGIC || version == 0, BALE_CORRUPT);
-    BALE_RETURN_IF(version > SYMTAB_VERSION, BALE_UNSUPPORTED);
-    BALE_RETURN_IF(kind != SYMTAB_KIND_FSST || shift > BALE_STR_MAX_BLOCK_SHIFT ||
+    BALE_RETURN_IF(r.bad || magic != BALE_SYMTAB_MAGIC || version == 0, BALE_CORRUPT);
+    BALE_RETURN_IF(version > BALE_SYMTAB_VERSION, BALE_UNSUPPORTED);
+    if (kind == BALE_SYMTAB_KIND_DICT) return dict_symtab_build(bytes, size, &r, flags, shift, id, fit, out);
+    BALE_RETURN_IF(kind != BALE_SYMTAB_KIND_FSST || shift > BALE_STR_MAX_BLOCK_SHIFT ||
                        !(flags & BALE_FSST_HUFF) ||
                        (flags & ~BALE_FSST_ALL_FLAGS),
                    BALE_CORRUPT);
 #ifndef BALE_FUZZING /* let the fuzzer reach the parser behind the hash */
-    BALE_RETURN_IF(id != bale__hash64(bytes + SYMTAB_HASHED_FROM, size - SYMTAB_HASHED_FROM, 0),
+    BALE_RETURN_IF(id != bale__hash64(bytes + BALE_SYMTAB_HASHED_FROM, size - BALE_SYMTAB_HASHED_FROM, 0),
                    BALE_CHECKSUM);
 #endif
     bale_symtab *t = bale__calloc(1, sizeof *t);
@@ -1919,6 +1962,7 @@ static bale_err symtab_build(const uint8_t *bytes, size_t size, bale_symtab **ou
     table_finish(&t->enc);
     memcpy(copy, bytes, size);
     atomic_init(&t->refcount, 1);
+    t->kind = BALE_SYMTAB_KIND_FSST;
     t->id = id;
     t->flags = flags;
     t->A = (unsigned)A;
@@ -1939,10 +1983,10 @@ fail:
  * shift of its stages (written as 0 when it is the default). */
 static bale_err symtab_bytes(const fsst_table *t, unsigned flags, const uint8_t *hlen, unsigned A,
                              uint32_t fit, unsigned shift, bale__buf *out) {
-    uint8_t head[4] = {SYMTAB_VERSION, SYMTAB_KIND_FSST, (uint8_t)flags,
+    uint8_t head[4] = {BALE_SYMTAB_VERSION, BALE_SYMTAB_KIND_FSST, (uint8_t)flags,
                        (uint8_t)(shift == BALE_STR_BLOCK_SHIFT ? 0 : shift)};
     uint64_t id = 0;
-    uint32_t magic = SYMTAB_MAGIC;
+    uint32_t magic = BALE_SYMTAB_MAGIC;
     BALE_FORWARD_IF_ERROR(bale__buf_append(out, &magic, 4));
     BALE_FORWARD_IF_ERROR(bale__buf_append(out, head, 4));
     BALE_FORWARD_IF_ERROR(bale__buf_append(out, &id, 8));
@@ -1952,7 +1996,7 @@ static bale_err symtab_bytes(const fsst_table *t, unsigned flags, const uint8_t 
     for (unsigned s = 0; s < A; s += 2)
         BALE_FORWARD_IF_ERROR(
             bale__buf_put_u8(out, (uint8_t)(hlen[s] | (s + 1 < A ? hlen[s + 1] << 4 : 0))));
-    id = bale__hash64(out->data + SYMTAB_HASHED_FROM, out->size - SYMTAB_HASHED_FROM, 0);
+    id = bale__hash64(out->data + BALE_SYMTAB_HASHED_FROM, out->size - BALE_SYMTAB_HASHED_FROM, 0);
     memcpy(out->data + 8, &id, 8);
     return BALE_OK;
 }
@@ -2047,11 +2091,15 @@ uint64_t bale_symtab_id(const bale_symtab *tab) { return tab->id; }
 uint32_t bale__symtab_fit(const bale_symtab *tab) { return tab->fit; }
 unsigned bale__symtab_flags(const bale_symtab *tab) { return tab->flags; }
 unsigned bale__symtab_shift(const bale_symtab *tab) { return tab->shift; }
+unsigned bale__symtab_kind(const bale_symtab *tab) { return tab->kind; }
+unsigned bale__symtab_generation(const bale_symtab *tab) { return tab->generation; }
+void bale__symtab_set_generation(bale_symtab *tab, unsigned g) { tab->generation = g; }
+const bale__dtab *bale__symtab_dtab(const bale_symtab *tab) { return tab->dtab; }
 uint64_t bale_symtab_nbytes(const bale_symtab *tab) {
-    /* its three allocations (struct, bytes, decoder), as bale_memory_live
-     * counts them: requested sizes, no allocator prefixes */
+    /* its three allocations (struct, bytes, decoder or DICT table), as
+     * bale_memory_live counts them: requested sizes, no allocator prefixes */
     return sizeof *tab + tab->size +
-           tab->dec->nbytes;
+           (tab->kind == BALE_SYMTAB_KIND_DICT ? bale__dtab_nbytes(tab->dtab) : tab->dec->nbytes);
 }
 bale_symtab *bale_symtab_incref(bale_symtab *tab) {
     if (tab) atomic_fetch_add_explicit(&tab->refcount, 1, memory_order_relaxed);
@@ -2062,6 +2110,7 @@ void bale_symtab_decref(bale_symtab *tab) {
     if (atomic_fetch_sub_explicit(&tab->refcount, 1, memory_order_acq_rel) == 1) {
         bale__free(tab->bytes);
         bale__free(tab->dec);
+        bale__dtab_free(tab->dtab);
         bale__free(tab);
     }
 }

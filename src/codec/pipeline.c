@@ -3,7 +3,7 @@
  * Fixed choices go straight through; auto choices go to the policy
  * (policy.c, and per family policy_numeric.c / policy_str.c).
  */
-#include "encodings_internal.h"
+#include "str_internal.h"
 
 /* The encoding's stage for `in`, against `tab` when it is set. */
 static bale_err stage_encode(const bale__encoding_impl *impl, const bale_values *in,
@@ -30,7 +30,13 @@ bale_err bale__pipeline_encode_fixed_tab(const bale_values *in,
     BALE_RETURN_IF(impl == NULL || !bale__backend_available(backend),
                    BALE_UNSUPPORTED);
     BALE_RETURN_IF(!impl->supports(in->dtype), BALE_UNSUPPORTED);
-    if (bale__encoding_tab_ops(encoding) == NULL) tab = NULL;
+    /* A table goes only to the encoding of its kind (FSST or DICT), and
+     * only for the variable-width values tables are made of; the others
+     * encode on their own. */
+    const bale__tab_ops *tops = bale__encoding_tab_ops(encoding);
+    if (tab != NULL && (tops == NULL || tops->kind != bale__symtab_kind(tab) ||
+                        !bale__is_var(in->dtype)))
+        tab = NULL;
     bale_err err;
     if (backend == BALE_BACKEND_NONE) {
         size_t before = payload->size;

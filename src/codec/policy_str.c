@@ -6,7 +6,9 @@
  *
  *   empty chunk                      -> PLAIN, no backend
  *   few distinct values (sample)     -> DICT + zstd (byte codes, zstd's
- *                                       Huffman codes them near entropy)
+ *                                       Huffman codes them near entropy), or
+ *                                       against the container's DICT table:
+ *                                       Huffman codes in blocks, no backend
  *   long values (documents, pickles) -> PLAIN + zstd (a value is decoded as
  *                                       a whole anyway; zstd sees more context)
  *   otherwise (names, keys, words)   -> FSST (with front coding and Huffman
@@ -108,8 +110,10 @@ static str_choice choose(const bale_values *in) {
     return STR_FSST;
 }
 
-int bale__policy_str_wants_table(const bale_values *in) {
-    return bale__is_var(in->dtype) && choose(in) == STR_FSST;
+unsigned bale__policy_str_table_kind(const bale_values *in) {
+    if (!bale__is_var(in->dtype)) return 0;
+    str_choice c = choose(in);
+    return c == STR_FSST ? BALE_SYMTAB_KIND_FSST : c == STR_DICT ? BALE_SYMTAB_KIND_DICT : 0;
 }
 
 bale_err bale__policy_varwidth(const bale_values *in, int level,
@@ -123,16 +127,22 @@ bale_err bale__policy_varwidth(const bale_values *in, int level,
     bale__pipeline_result best_result = {0};
     int have = 0;
     bale_err err;
-    if (c == STR_DICT) {
+    unsigned kind = tab ? bale__symtab_kind(tab) : 0;
+    if (c == STR_DICT && kind == BALE_SYMTAB_KIND_DICT) {
+        /* The container's DICT table: Huffman codes in blocks, no backend,
+         * so that a get decodes one block. */
+        err = try_pipeline(in, BALE_ENC_DICT, BALE_BACKEND_NONE, 0, tab, &best, &best_result,
+                           &have);
+    } else if (c == STR_DICT) {
         err = try_pipeline(in, BALE_ENC_DICT, BALE_BACKEND_ZSTD,
                            level ? level : STR_DICT_ZSTD_LEVEL, NULL, &best, &best_result, &have);
     } else if (c == STR_LONG) {
         err = try_pipeline(in, BALE_ENC_PLAIN, BALE_BACKEND_ZSTD,
                            level ? level : STR_LONG_ZSTD_LEVEL, NULL, &best, &best_result, &have);
     } else {
-        /* With the container's shared table when it has one. */
-        err = try_pipeline(in, BALE_ENC_FSST, BALE_BACKEND_NONE, 0, tab, &best, &best_result,
-                           &have);
+        /* With the container's FSST table when it has one. */
+        err = try_pipeline(in, BALE_ENC_FSST, BALE_BACKEND_NONE, 0,
+                           kind == BALE_SYMTAB_KIND_FSST ? tab : NULL, &best, &best_result, &have);
     }
     /* The fallback: values as they are, built only when smaller. */
     if (err == BALE_OK && (!have || plain_size(in) < best.size))

@@ -50,6 +50,61 @@ bale_err bale__fsst_get_with(const bale__fsst_dec *dec, const bale_symtab *tab, 
                              uint64_t count, const uint8_t *src, size_t n, uint64_t index,
                              bale_values *out);
 
+/* ---- shared tables (bale_symtab, fsst.c) -----------------------------------
+ * Serialized as in docs/format.md: u32 magic, u8 version, u8 kind, u8 flags,
+ * u8 shift, u64 id (XXH3-64 of the bytes from BALE_SYMTAB_HASHED_FROM on),
+ * u32 fit, then the kind's body. */
+#define BALE_SYMTAB_MAGIC 0x744c4142u /* "BALt" */
+#define BALE_SYMTAB_VERSION 1
+#define BALE_SYMTAB_KIND_FSST 1 /* FSST symbols and a Huffman code over them */
+#define BALE_SYMTAB_KIND_DICT 2 /* distinct values and a Huffman code over them */
+#define BALE_SYMTAB_HASHED_FROM 16
+unsigned bale__symtab_kind(const bale_symtab *tab);
+/* How many retrains led to this table (kept in memory only, 0 when loaded):
+ * containers bound how often they replace a table. */
+unsigned bale__symtab_generation(const bale_symtab *tab);
+void bale__symtab_set_generation(bale_symtab *tab, unsigned g);
+
+/* Canonical Huffman code lengths (none above maxlen <= 11) for A <= 513
+ * symbols with frequencies `freq` (0 = unused: length 0), and the canonical
+ * codes of such lengths (fsst.c). */
+bale_err bale__huff_lengths(const uint64_t *freq, unsigned A, unsigned maxlen, uint8_t *len);
+void bale__huff_codes(const uint8_t *len, unsigned A, uint32_t *codes);
+
+/* ---- DICT tables (kind 2, dict_tab.c) ---------------------------------------
+ * The distinct values of a column with few of them, shared by its chunks,
+ * and a Huffman code over them plus an escape (for values the table lacks).
+ * DICT stages of str/bytes/object values encoded against one hold no
+ * dictionary, only codes in blocks of 1 << shift values, so a get decodes
+ * one block (docs/design-strings.md, "Shared DICT tables"). */
+#define BALE_DTAB_MAX_VALUES 512u /* + the escape: within bale__huff_lengths */
+#define BALE_DTAB_MAX_LEN 11u     /* longest code, bits */
+#define BALE_DTAB_BLOCK_SHIFT 8   /* 256 values a block unless trained otherwise */
+typedef struct bale__dtab bale__dtab;
+/* Parses the kind's body from `r` (all of what is left); BALE_CORRUPT. */
+bale_err bale__dtab_parse(bale__reader *r, bale__dtab **out);
+void bale__dtab_free(bale__dtab *d); /* NULL ok */
+uint64_t bale__dtab_nbytes(const bale__dtab *d);
+const bale__dtab *bale__symtab_dtab(const bale_symtab *tab);
+/* Trains a DICT table on `in` (str/bytes/object): BALE_UNSUPPORTED when it
+ * holds more than BALE_DTAB_MAX_VALUES distinct values.  `shift` 0: the
+ * default block size. */
+bale_err bale__dtab_train(const bale_values *in, unsigned shift, bale_symtab **out);
+/* A table for `in` that also keeps every value of `base` (a DICT table),
+ * with its shift: for a chunk that needed escapes. */
+bale_err bale__dtab_retrain(const bale_values *in, const bale_symtab *base, bale_symtab **out);
+/* Distinct escaped values of a (trusted) DICT stage against a table; 0 for
+ * any other stage. */
+uint64_t bale__dtab_stage_escapes(const uint8_t *src, size_t n);
+/* The DICT stage against a DICT table, and its decode and get (the same
+ * contracts as an encoding's); whether a DICT stage references a table. */
+bale_err bale__dtab_encode(const bale_values *in, const bale_symtab *tab, bale__buf *out);
+bale_err bale__dtab_decode(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
+                           const uint8_t *src, size_t n, uint64_t data_size, bale_values *out);
+bale_err bale__dtab_get(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
+                        const uint8_t *src, size_t n, uint64_t index, bale_values *out);
+int bale__dtab_stage_uses_tab(bale_dtype dtype, uint64_t count, const uint8_t *src, size_t n);
+
 /* BLOCKS encoding with an explicit block size and backend (LZ4 or ZSTD) and
  * level. */
 bale_err bale__blocks_encode_opts(const bale_values *in, unsigned block_shift,

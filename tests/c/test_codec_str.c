@@ -681,14 +681,22 @@ static void test_shared_table(void) {
     }
     ASSERT_TRUE(ct != NULL);
     bale_symtab_decref(ct);
-    /* Numbers and low-cardinality strings never train a table. */
+    /* Low-cardinality strings train a DICT table instead (test_dict_table),
+     * and a chunk of them is encoded on its own against an FSST table. */
     strset low;
     make_dataset(DS_LOWCARD, BALE_DTYPE_STR, &low);
     ct = NULL;
     bale_chunk *lc;
-    ASSERT_OK(bale_chunk_encode_shared(&low.v, NULL, &ct, &lc));
-    ASSERT_TRUE(ct == NULL && bale_chunk_symtab(lc) == NULL);
+    ASSERT_OK(bale_chunk_encode_shared(&s.v, NULL, &ct, &lc));
     bale_chunk_decref(lc);
+    ASSERT_TRUE(ct != NULL && ((const uint8_t *)bale_symtab_bytes(ct, NULL))[5] == 1);
+    ASSERT_OK(bale_chunk_encode_shared(&low.v, NULL, &ct, &lc));
+    ASSERT_TRUE(bale_chunk_symtab(lc) == NULL);
+    ASSERT_OK(bale_chunk_decode(lc, &out));
+    tu_assert_same(&low.v, &out);
+    bale_values_free(&out);
+    bale_chunk_decref(lc);
+    bale_symtab_decref(ct);
     ss_free(&low);
 
     /* Every allocation failing in turn: training and shared encoding. */
@@ -717,6 +725,226 @@ static void test_shared_table(void) {
     bale_symtab_decref(tab2);
     ss_free(&s);
     ss_free(&other);
+}
+
+/* Low-cardinality strings: the first chunk trains a DICT table (kind 2);
+ * chunks against it hold Huffman codes in blocks, with escapes for values the
+ * table lacks; they decode and get exactly, are smaller than DICT + zstd,
+ * load only with their table, and corrupt stages and tables are refused
+ * without a crash. */
+static void test_dict_table(void) {
+    /* 5000 codes of 200 kinds, skewed like airports in a flights column */
+    strset low;
+    ss_init(&low, BALE_DTYPE_STR);
+    for (int i = 0; i < 5000; i++) {
+        char code[8];
+        uint64_t x = rnd() % 1000;
+        int m = snprintf(code, sizeof code, "K%03u", (unsigned)(x * x / 5000));
+        ss_add(&low, code, (size_t)m);
+    }
+    bale_symtab *t = NULL;
+    bale_chunk *c;
+    /* a chunk of less than half a List chunk trains no table (it would not
+     * pay for its memory) */
+    bale_values head = sub_values(&low.v, 0, 1000);
+    ASSERT_OK(bale_chunk_encode_shared(&head, NULL, &t, &c));
+    ASSERT_TRUE(t == NULL && bale_chunk_symtab(c) == NULL);
+    bale_chunk_decref(c);
+    free(head.offsets);
+    ASSERT_OK(bale_chunk_encode_shared(&low.v, NULL, &t, &c));
+    size_t tsize;
+    const uint8_t *tb = bale_symtab_bytes(t, &tsize);
+    ASSERT_TRUE(t != NULL && tb[5] == BALE_SYMTAB_KIND_DICT && bale_chunk_symtab(c) == t);
+    ASSERT_EQ(bale_chunk_encoding(c), BALE_ENC_DICT);
+    ASSERT_EQ(bale_chunk_backend(c), BALE_BACKEND_NONE);
+    bale_values out;
+    ASSERT_OK(bale_chunk_decode(c, &out));
+    tu_assert_same(&low.v, &out);
+    bale_values_free(&out);
+    assert_every_get(c, &low.v);
+    /* smaller than the chunk's own dictionary + zstd */
+    bale_chunk *self;
+    ASSERT_OK(bale_chunk_encode(&low.v, NULL, &self));
+    ASSERT_EQ(bale_chunk_encoding(self), BALE_ENC_DICT);
+    ASSERT_TRUE(bale_chunk_encoded_size(c) < bale_chunk_encoded_size(self));
+    bale_chunk_decref(self);
+
+    /* A chunk with values the table lacks (escapes, one repeated), and the
+     * empty string. */
+    strset more;
+    ss_init(&more, BALE_DTYPE_STR);
+    for (uint64_t i = 0; i < 3000; i++) {
+        const char *x = i % 97 == 5 ? "NEW-AIRPORT" : i % 301 == 7 ? "" : i % 89 == 3 ? "JFK" : NULL;
+        if (x) ss_add(&more, x, strlen(x));
+        else {
+            uint64_t k = i % low.v.count;
+            ss_add(&more, (const char *)low.v.data + low.v.offsets[k],
+                   (size_t)(low.v.offsets[k + 1] - low.v.offsets[k]));
+        }
+    }
+
+    bale_chunk *e;
+    ASSERT_OK(bale_chunk_encode_shared(&more.v, NULL, &t, &e));
+    ASSERT_TRUE(bale_chunk_symtab(e) == t);
+    tb = bale_symtab_bytes(t, &tsize);
+    ASSERT_OK(bale_chunk_decode(e, &out));
+    tu_assert_same(&more.v, &out);
+    bale_values_free(&out);
+    assert_every_get(e, &more.v);
+
+    /* Loading: with its table only. */
+    size_t n;
+    const uint8_t *b = bale_chunk_bytes(e, &n);
+    bale_chunk *back;
+    ASSERT_ERR(bale_chunk_from_bytes(b, n, &back), BALE_CORRUPT);
+    ASSERT_OK(bale_chunk_from_bytes_with(b, n, t, &back));
+    assert_every_get(back, &more.v);
+    bale_chunk_decref(back);
+    strset names;
+    make_dataset(DS_SORTED, BALE_DTYPE_STR, &names);
+    bale_symtab *fsst_tab;
+    ASSERT_OK(bale_symtab_train(&names.v, &fsst_tab));
+    ASSERT_ERR(bale_chunk_validate_with(b, n, fsst_tab), BALE_CORRUPT);
+    bale_symtab_decref(fsst_tab);
+    ss_free(&names);
+    bale_symtab *t2;
+    ASSERT_OK(bale_symtab_from_bytes(tb, tsize, &t2));
+    ASSERT_U64_EQ(bale_symtab_id(t2), bale_symtab_id(t));
+    ASSERT_OK(bale_chunk_validate_with(b, n, t2));
+    ASSERT_TRUE(bale_symtab_nbytes(t2) > tsize);
+    bale_symtab_decref(t2);
+
+    /* Corrupt table bytes: refused (checksum, or a field), never a crash;
+     * truncations likewise. */
+    uint8_t *tc = malloc(tsize);
+    for (size_t i = 0; i < tsize; i++) {
+        memcpy(tc, tb, tsize);
+        tc[i] ^= 0x41;
+        bale_symtab *x = NULL;
+        bale_err err = bale_symtab_from_bytes(tc, tsize, &x);
+        ASSERT_TRUE(err != BALE_OK);
+        err = bale_symtab_from_bytes(tb, i, &x);
+        ASSERT_TRUE(err != BALE_OK);
+    }
+    free(tc);
+
+    /* Corrupt stages, straight into the decoder and get (the chunk's
+     * checksum would stop them first): an error or exact values, no crash. */
+    bale__buf st = {0};
+    ASSERT_OK(bale__dtab_encode(&more.v, t, &st));
+    ASSERT_TRUE(bale__dtab_stage_escapes(st.data, st.size) > 0); /* "NEW-AIRPORT" at least */
+    uint8_t *sc = malloc(st.size);
+    for (size_t i = 0; i < st.size; i++) {
+        for (int flip = 0; flip < 2; flip++) {
+            memcpy(sc, st.data, st.size);
+            sc[i] ^= flip ? 0xff : 0x10;
+            bale_values v;
+            bale_err err = bale__dtab_decode(t, BALE_DTYPE_STR, more.v.count, sc, st.size,
+                                             more.v.data_size, &v);
+            ASSERT_TRUE(err == BALE_OK || err == BALE_CORRUPT);
+            if (err == BALE_OK) {
+                ASSERT_U64_EQ(v.data_size, more.v.data_size);
+                bale_values_free(&v);
+            }
+            for (uint64_t k = 0; k < more.v.count; k += 211) {
+                err = bale__dtab_get(t, BALE_DTYPE_STR, more.v.count, sc, st.size, k, &v);
+                ASSERT_TRUE(err == BALE_OK || err == BALE_CORRUPT);
+                if (err == BALE_OK) bale_values_free(&v);
+            }
+        }
+        bale_values v;
+        bale_err err = bale__dtab_decode(t, BALE_DTYPE_STR, more.v.count, st.data, i,
+                                         more.v.data_size, &v);
+        ASSERT_TRUE(err == BALE_CORRUPT);
+    }
+    free(sc);
+    bale__buf_free(&st);
+
+    /* Eight or more new values in a chunk: a retrained table that has them
+     * and keeps the old ones (the first chunk's values code without
+     * escapes against it). */
+    strset grown;
+    ss_init(&grown, BALE_DTYPE_STR);
+    for (int i = 0; i < 5000; i++) {
+        char code[8];
+        int m = i % 3 ? snprintf(code, sizeof code, "K%03u", (unsigned)(i % 150))
+                      : snprintf(code, sizeof code, "N%02u", (unsigned)(i % 40));
+        ss_add(&grown, code, (size_t)m);
+    }
+    bale_symtab *old_tab = bale_symtab_incref(t);
+    bale_chunk *g;
+    ASSERT_OK(bale_chunk_encode_shared(&grown.v, NULL, &t, &g));
+    ASSERT_TRUE(t != old_tab && bale_chunk_symtab(g) == t);
+    ASSERT_OK(bale_chunk_decode(g, &out));
+    tu_assert_same(&grown.v, &out);
+    bale_values_free(&out);
+    assert_every_get(g, &grown.v);
+    ASSERT_OK(bale_chunk_decode(e, &out)); /* older chunks keep their table */
+    tu_assert_same(&more.v, &out);
+    bale_values_free(&out);
+    bale__buf gst = {0};
+    ASSERT_OK(bale__dtab_encode(&low.v, t, &gst));
+    ASSERT_U64_EQ(bale__dtab_stage_escapes(gst.data, gst.size), 0);
+    bale__buf_free(&gst);
+    bale_symtab_decref(old_tab);
+    bale_chunk_decref(g);
+
+    /* Every allocation failing in turn: training, encoding, loading. */
+    BALE_TEST_FOR_EACH_FAILURE({
+        bale_symtab *ft = NULL;
+        bale_chunk *fc = NULL;
+        bale_err err = bale_chunk_encode_shared(&low.v, NULL, &ft, &fc);
+        ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+        if (err == BALE_OK) {
+            bale_chunk *f2 = NULL;
+            err = bale_chunk_encode_shared(&more.v, NULL, &ft, &f2);
+            ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+            if (err == BALE_OK) {
+                bale_values o2;
+                err = bale_chunk_get(f2, 5, &o2);
+                ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+                if (err == BALE_OK) bale_values_free(&o2);
+                size_t m;
+                const void *b2 = bale_chunk_bytes(f2, &m);
+                if (ft != NULL) {
+                    err = bale_chunk_validate_with(b2, m, ft);
+                    ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+                }
+                bale_chunk *f3 = NULL; /* a retrain */
+                err = bale_chunk_encode_shared(&grown.v, NULL, &ft, &f3);
+                ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+                if (err == BALE_OK) {
+                    err = bale_chunk_decode(f3, &o2);
+                    ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+                    if (err == BALE_OK) bale_values_free(&o2);
+                }
+                bale_chunk_decref(f3);
+            }
+            bale_chunk_decref(f2);
+        }
+        bale_chunk_decref(fc);
+        bale_symtab_decref(ft);
+    });
+
+    /* More distinct values than a table holds: the chunk goes on its own. */
+    strset many;
+    ss_init(&many, BALE_DTYPE_STR);
+    char buf[16];
+    for (int i = 0; i < 8000; i++) {
+        int m = snprintf(buf, sizeof buf, "v%d", i % 1500);
+        ss_add(&many, buf, (size_t)m);
+    }
+
+    bale_symtab *mt;
+    ASSERT_ERR(bale__dtab_train(&many.v, 0, &mt), BALE_UNSUPPORTED);
+    ss_free(&many);
+
+    bale_chunk_decref(c);
+    bale_chunk_decref(e);
+    bale_symtab_decref(t);
+    ss_free(&grown);
+    ss_free(&more);
+    ss_free(&low);
 }
 
 /* A self-contained FSST chunk builds its decoder on the first get and keeps
@@ -883,7 +1111,7 @@ static void test_table_block_shift(void) {
     ss_free(&sorted);
 }
 
-BALE_TEST_MAIN(BALE_TEST(test_get_cache), BALE_TEST(test_shared_table), BALE_TEST(test_table_block_shift), BALE_TEST(test_roundtrip_matrix), BALE_TEST(test_huge_value),
+BALE_TEST_MAIN(BALE_TEST(test_get_cache), BALE_TEST(test_shared_table), BALE_TEST(test_dict_table), BALE_TEST(test_table_block_shift), BALE_TEST(test_roundtrip_matrix), BALE_TEST(test_huge_value),
                BALE_TEST(test_stage_every_variant), BALE_TEST(test_dict_too_many),
                BALE_TEST(test_every_allocation_failure), BALE_TEST(test_corrupt_stage),
                BALE_TEST(test_full_decode_lanes),

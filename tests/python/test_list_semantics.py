@@ -771,6 +771,36 @@ def test_abandoned_iterators_release_what_they_made():
     assert grown < 1_000_000
 
 
+def test_categorical_strings_share_one_dict_table():
+    # Few distinct values, some appearing only later: the list trains a
+    # table of values on its first chunk and extends it for the newcomers;
+    # every element and a pickle round trip come back exact, and a
+    # corrupt table in the pickle is refused.
+    r = random.Random(11)
+    cats = ["C%03d" % i for i in range(150)]
+    vals = [cats[min(int(r.expovariate(1 / 25)), 149)] for _ in range(120_000)]
+    for i in range(60_000, 120_000, 7):
+        vals[i] = "late-%02d" % (i % 30)
+    xs = List(vals)
+    assert xs == vals and xs.dtype == "str"
+    for i in r.sample(range(len(vals)), 3000):
+        assert xs[i] == vals[i]
+    assert xs[-1] == vals[-1] and list(reversed(xs))[:5] == vals[::-1][:5]
+    ctor, args = xs.__reduce__()
+    tables = {c[0] for c in args[3] if isinstance(c, tuple)}
+    assert tables and all(t[5] == 2 for t in tables)  # kind 2: a DICT table
+    assert pickle.loads(pickle.dumps(xs)) == vals
+    pairs = [c for c in args[3] if isinstance(c, tuple)]
+    table, chunk = pairs[0]
+    bad = bytearray(table)
+    bad[len(bad) // 2] ^= 0x21
+    with pytest.raises(bale.CorruptDataError):
+        ctor(args[0], args[1], args[2], [(bytes(bad), chunk)])
+    xs[5] = "brand-new"
+    vals[5] = "brand-new"
+    assert xs == vals
+
+
 def test_abc_generic_hash():
     xs = List([1])
     assert isinstance(xs, collections.abc.MutableSequence)

@@ -1,0 +1,620 @@
+/*
+ * dict_tab.c - DICT tables (shared tables of kind 2) and the DICT stages of
+ * variable-width values (str, bytes, object) encoded against one.
+ *
+ * A column with few distinct values (airport codes, categories) pays for its
+ * dictionary in every self-contained chunk and, coded through zstd, for a
+ * chunk decompress on every uncached get.  A DICT table holds the column's
+ * distinct values once, with a Huffman code over them; a stage against it
+ * holds only the codes, in blocks, so a get decodes one block.
+ *
+ * Table body, after the common header (docs/format.md):
+ *   varint k            distinct values, 1..BALE_DTAB_MAX_VALUES
+ *   varint len x k      their lengths
+ *   ...    bytes        the values back to back, all distinct
+ *   u8     hlen x (k+1) code length of each value, then of the escape, each
+ *                       1..BALE_DTAB_MAX_LEN, Kraft sum <= 1 (canonical code)
+ *
+ * Stage (all integers little-endian; a self-contained DICT stage of values
+ * starts with its k >= 1 when count > 0, so a 0 marks this form):
+ *   varint 0            the stage references a DICT table
+ *   u8     shift        log2 of the values per block, 1..10
+ *   u64    id           the table's
+ *   varint nesc         values the table lacks (escapes), 0..count
+ *   varint len x nesc, then their bytes
+ *   u8     sw           bytes per block size: 1, 2 or 4
+ *   ...    sizes        each block's size in the body (bytes), adding up
+ *                       to the body's size (sizes, not end offsets: one
+ *                       byte a block of 256 values; a get adds those
+ *                       before its block)
+ *   ...    body         per block, MSB-first: each value's code; an escape's
+ *                       code is followed by its index in eb bits (eb = bits
+ *                       of nesc - 1, 0 when nesc <= 1); zero bits pad each
+ *                       block to a byte
+ */
+#include "str_internal.h"
+
+#define DTAB_TBITS BALE_DTAB_MAX_LEN /* decode table: one lookup per code */
+
+struct bale__dtab {
+    uint32_t k;
+    uint32_t cap;    /* encode hash slots, a power of two */
+    uint32_t *ends;  /* k end offsets into bytes */
+    uint8_t *bytes;  /* the values back to back */
+    uint16_t *slots; /* 1 + value, 0 = empty; by bale__hash64 of the bytes */
+    uint64_t nbytes; /* requested bytes of the four allocations */
+    uint8_t hlen[BALE_DTAB_MAX_VALUES + 1];
+    uint16_t hcode[BALE_DTAB_MAX_VALUES + 1]; /* codes have at most 11 bits */
+    uint16_t table[1u << DTAB_TBITS]; /* code length << 10 | symbol; 0: none */
+};
+
+static inline uint64_t value_start(const bale__dtab *d, uint32_t s) { return s ? d->ends[s - 1] : 0; }
+
+/* The table's symbol for p[0..n), or -1. */
+static int64_t dtab_find(const bale__dtab *d, const uint8_t *p, size_t n) {
+    for (uint32_t h = (uint32_t)bale__hash64(p, n, 0) & (d->cap - 1);; h = (h + 1) & (d->cap - 1)) {
+        uint32_t e = d->slots[h];
+        if (e == 0) return -1;
+        uint64_t s = value_start(d, e - 1);
+        if (d->ends[e - 1] - s == n && (n == 0 || memcmp(d->bytes + s, p, n) == 0)) return e - 1;
+    }
+}
+
+void bale__dtab_free(bale__dtab *d) {
+    if (d == NULL) return;
+    bale__free(d->ends);
+    bale__free(d->bytes);
+    bale__free(d->slots);
+    bale__free(d);
+}
+
+uint64_t bale__dtab_nbytes(const bale__dtab *d) { return d ? d->nbytes : 0; }
+
+bale_err bale__dtab_parse(bale__reader *r, bale__dtab **out) {
+    uint64_t k = bale__reader_varint(r);
+    BALE_RETURN_IF(r->bad || k == 0 || k > BALE_DTAB_MAX_VALUES, BALE_CORRUPT);
+    bale__dtab *d = bale__calloc(1, sizeof *d);
+    BALE_RETURN_IF(d == NULL, BALE_NOMEM);
+    bale_err err = BALE_NOMEM;
+    d->k = (uint32_t)k;
+    d->cap = 16;
+    while (d->cap < 2 * k) d->cap <<= 1;
+    d->ends = bale__malloc((size_t)k * sizeof *d->ends);
+    d->slots = bale__calloc(d->cap, sizeof *d->slots);
+    if (d->ends == NULL || d->slots == NULL) goto fail;
+    err = BALE_CORRUPT;
+    uint64_t total = 0;
+    for (uint64_t e = 0; e < k; e++) {
+        uint64_t len = bale__reader_varint(r);
+        if (r->bad || len > bale__reader_left(r) || total + len > bale__reader_left(r)) goto fail;
+        total += len;
+        d->ends[e] = (uint32_t)total; /* total <= what is left of the bytes */
+    }
+    if (total > UINT32_MAX) goto fail;
+    const uint8_t *bytes = bale__reader_take(r, (size_t)total);
+    const uint8_t *hl = bale__reader_take(r, (size_t)k + 1);
+    if (bytes == NULL || hl == NULL || bale__reader_left(r) != 0) goto fail;
+    uint64_t kraft = 0;
+    for (uint64_t s = 0; s <= k; s++) {
+        if (hl[s] == 0 || hl[s] > BALE_DTAB_MAX_LEN) goto fail;
+        d->hlen[s] = hl[s];
+        kraft += (uint64_t)1 << (DTAB_TBITS - hl[s]);
+    }
+    if (kraft > ((uint64_t)1 << DTAB_TBITS)) goto fail;
+    err = BALE_NOMEM;
+    d->bytes = bale__calloc((size_t)total + 8, 1); /* + 8: values copy as 8-byte words */
+    if (d->bytes == NULL) goto fail;
+    if (total) memcpy(d->bytes, bytes, (size_t)total);
+    err = BALE_CORRUPT;
+    /* The encoder's index; a value twice would make two codes for it. */
+    for (uint32_t s = 0; s < d->k; s++) {
+        uint64_t st = value_start(d, s);
+        if (dtab_find(d, d->bytes + st, (size_t)(d->ends[s] - st)) >= 0) goto fail;
+        uint32_t h = (uint32_t)bale__hash64(d->bytes + st, (size_t)(d->ends[s] - st), 0) & (d->cap - 1);
+        while (d->slots[h] != 0) h = (h + 1) & (d->cap - 1);
+        d->slots[h] = (uint16_t)(s + 1);
+    }
+    /* Canonical code; every code of at most DTAB_TBITS bits is one lookup. */
+    uint32_t codes[BALE_DTAB_MAX_VALUES + 1];
+    bale__huff_codes(d->hlen, d->k + 1, codes);
+    for (uint32_t s = 0; s <= d->k; s++) d->hcode[s] = (uint16_t)codes[s];
+    for (uint32_t s = 0; s <= d->k; s++) {
+        unsigned l = d->hlen[s], span = 1u << (DTAB_TBITS - l);
+        uint32_t first = d->hcode[s] << (DTAB_TBITS - l);
+        for (uint32_t x = 0; x < span; x++) d->table[first + x] = (uint16_t)(l << 10 | s);
+    }
+    d->nbytes = sizeof *d + (uint64_t)k * sizeof *d->ends + total + 8 +
+                (uint64_t)d->cap * sizeof *d->slots;
+    *out = d;
+    return BALE_OK;
+fail:
+    bale__dtab_free(d);
+    return err;
+}
+
+/* ---- bits, MSB first ------------------------------------------------------ */
+
+typedef struct bitw {
+    bale__buf *out;
+    uint64_t acc;
+    unsigned n; /* pending bits in acc, < 8 between calls */
+} bitw;
+
+/* len <= 32.  Room is reserved by the caller. */
+static inline void bitw_put(bitw *b, uint32_t code, unsigned len) {
+    b->acc = b->acc << len | code;
+    b->n += len;
+    while (b->n >= 8) {
+        b->n -= 8;
+        b->out->data[b->out->size++] = (uint8_t)(b->acc >> b->n);
+    }
+}
+static inline void bitw_flush(bitw *b) {
+    if (b->n) b->out->data[b->out->size++] = (uint8_t)(b->acc << (8 - b->n));
+    b->n = 0;
+    b->acc = 0;
+}
+
+/* Reads [p, end) MSB first; past the end it reads zero bits, and `used`
+ * tells the caller whether it went past. */
+typedef struct bitr {
+    const uint8_t *p, *end;
+    uint64_t buf; /* next bits at the top */
+    unsigned n;   /* valid bits in buf */
+    uint64_t used, avail; /* bits consumed; bits in the block */
+} bitr;
+
+static inline void bitr_init(bitr *b, const uint8_t *p, const uint8_t *end) {
+    b->p = p;
+    b->end = end;
+    b->buf = 0;
+    b->n = 0;
+    b->used = 0;
+    b->avail = (uint64_t)(end - p) * 8;
+}
+static inline void bitr_refill(bitr *b) {
+    if (BALE_LIKELY(b->end - b->p >= 8)) {
+        /* Whole bytes up to 56..63 valid bits; the bits of the next byte
+         * that also land in buf are the ones a later refill ORs in again. */
+        uint64_t w;
+        memcpy(&w, b->p, 8);
+        b->buf |= __builtin_bswap64(w) >> b->n;
+        b->p += (63 - b->n) >> 3;
+        b->n |= 56;
+        return;
+    }
+    while (b->n <= 56) {
+        uint64_t x = b->p < b->end ? *b->p++ : 0;
+        b->buf |= x << (56 - b->n);
+        b->n += 8;
+    }
+}
+static inline uint32_t bitr_take(bitr *b, unsigned len) { /* len 1..32, after a refill */
+    uint32_t v = (uint32_t)(b->buf >> (64 - len));
+    b->buf <<= len;
+    b->n -= len;
+    b->used += len;
+    return v;
+}
+
+static unsigned bits_for(uint64_t n) { /* bits to write 0..n-1 */
+    unsigned b = 0;
+    while (n > 1 && ((uint64_t)1 << b) < n) b++;
+    return b;
+}
+
+/* ---- encode --------------------------------------------------------------- */
+
+bale_err bale__dtab_encode(const bale_values *in, const bale_symtab *tab, bale__buf *out) {
+    BALE_RETURN_IF(!bale__is_var(in->dtype) || in->count == 0 ||
+                       bale__symtab_kind(tab) != BALE_SYMTAB_KIND_DICT,
+                   BALE_UNSUPPORTED);
+    const bale__dtab *d = bale__symtab_dtab(tab);
+    const uint8_t *data = in->data;
+    const uint64_t *off = in->offsets;
+    uint64_t count = in->count;
+    unsigned shift = bale__symtab_shift(tab);
+    uint64_t bsize = (uint64_t)1 << shift, nblocks = bale__str_nblocks(count, shift);
+    /* Symbols: value s < k of the table, or k + j for escape j. */
+    size_t ecap = 16;
+    while (ecap < 2 * count) ecap <<= 1;
+    uint32_t *sym = bale__tmp_malloc((size_t)count * sizeof *sym);
+    uint32_t *eslot = NULL, *efirst = NULL; /* escapes: hash, first value index */
+    uint64_t *bend = bale__tmp_malloc((size_t)nblocks * sizeof *bend);
+    bale__buf body = {.tmp = 1};
+    bale_err err = BALE_NOMEM;
+    if (sym == NULL || bend == NULL) goto done;
+    uint64_t nesc = 0, esc_bytes = 0;
+    for (uint64_t i = 0; i < count; i++) {
+        const uint8_t *p = data + off[i];
+        size_t n = (size_t)(off[i + 1] - off[i]);
+        int64_t s = dtab_find(d, p, n);
+        if (s >= 0) {
+            sym[i] = (uint32_t)s;
+            continue;
+        }
+        if (eslot == NULL) {
+            eslot = bale__tmp_calloc(ecap, sizeof *eslot);
+            efirst = bale__tmp_malloc((size_t)count * sizeof *efirst);
+            if (eslot == NULL || efirst == NULL) goto done;
+        }
+        size_t h = (size_t)bale__hash64(p, n, 0) & (ecap - 1);
+        for (;; h = (h + 1) & (ecap - 1)) {
+            uint32_t e = eslot[h];
+            if (e == 0) {
+                efirst[nesc] = (uint32_t)i;
+                eslot[h] = (uint32_t)++nesc;
+                esc_bytes += n;
+                sym[i] = d->k + (uint32_t)(nesc - 1);
+                break;
+            }
+            uint64_t j = efirst[e - 1];
+            if (off[j + 1] - off[j] == n && (n == 0 || memcmp(data + off[j], p, n) == 0)) {
+                sym[i] = d->k + e - 1;
+                break;
+            }
+        }
+    }
+    /* Body: at most BALE_DTAB_MAX_LEN + eb bits a value, a pad byte a block. */
+    unsigned eb = bits_for(nesc);
+    size_t need = (size_t)((count * (BALE_DTAB_MAX_LEN + eb) + 7) / 8 + nblocks);
+    if ((err = bale__buf_reserve(&body, need)) != BALE_OK) goto done;
+    bitw bw = {&body, 0, 0};
+    for (uint64_t b = 0; b < nblocks; b++) {
+        uint64_t hi = (b + 1) * bsize < count ? (b + 1) * bsize : count;
+        for (uint64_t i = b * bsize; i < hi; i++) {
+            uint32_t s = sym[i] < d->k ? sym[i] : d->k;
+            bitw_put(&bw, d->hcode[s], d->hlen[s]);
+            if (s == d->k && eb) bitw_put(&bw, sym[i] - d->k, eb);
+        }
+        bitw_flush(&bw);
+        bend[b] = body.size;
+    }
+    uint64_t biggest = 0;
+    for (uint64_t b = 0; b < nblocks; b++) {
+        uint64_t size = bend[b] - (b ? bend[b - 1] : 0);
+        if (size > biggest) biggest = size;
+    }
+    unsigned sw = biggest <= 0xff ? 1 : biggest <= 0xffff ? 2 : 4;
+    size_t head = 1 + 1 + 8 + 10 + (size_t)nesc * 10 + (size_t)esc_bytes + 1 + (size_t)nblocks * sw;
+    if ((err = bale__buf_reserve(out, head + body.size)) != BALE_OK) goto done;
+    /* Nothing below can fail: room was reserved. */
+    uint64_t id = bale_symtab_id(tab);
+    (void)bale__buf_put_varint(out, 0);
+    (void)bale__buf_put_u8(out, (uint8_t)shift);
+    (void)bale__buf_append(out, &id, 8);
+    (void)bale__buf_put_varint(out, nesc);
+    for (uint64_t j = 0; j < nesc; j++)
+        (void)bale__buf_put_varint(out, off[efirst[j] + 1] - off[efirst[j]]);
+    for (uint64_t j = 0; j < nesc; j++)
+        (void)bale__buf_append(out, data + off[efirst[j]], (size_t)(off[efirst[j] + 1] - off[efirst[j]]));
+    (void)bale__buf_put_u8(out, (uint8_t)sw);
+    for (uint64_t b = 0; b < nblocks; b++)
+        (void)bale__str_put_uint(out, bend[b] - (b ? bend[b - 1] : 0), sw);
+    (void)bale__buf_append(out, body.data, body.size);
+    err = BALE_OK;
+done:
+    bale__free(sym);
+    bale__free(eslot);
+    bale__free(efirst);
+    bale__free(bend);
+    bale__buf_free(&body);
+    return err;
+}
+
+/* ---- decode --------------------------------------------------------------- */
+
+typedef struct dview {
+    const bale__dtab *d;
+    unsigned shift, eb, sw;
+    uint64_t nesc, nblocks, body_size;
+    const uint8_t *esc_lens; /* nesc varints */
+    const uint8_t *esc_bytes, *esc_end;
+    const uint8_t *sizes, *body;
+} dview;
+
+/* Parses and checks the stage's frame (not the codes): the escapes' lengths
+ * fit their bytes, the block sizes add up to the body. */
+static bale_err view_parse(const bale_symtab *tab, uint64_t count, const uint8_t *src, size_t n,
+                           dview *v) {
+    bale__reader r;
+    bale__reader_init(&r, src, n);
+    uint64_t marker = bale__reader_varint(&r);
+    v->shift = bale__reader_u8(&r);
+    uint64_t id = bale__reader_u64(&r);
+    v->nesc = bale__reader_varint(&r);
+    BALE_RETURN_IF(r.bad || marker != 0 || count == 0 || v->shift < 1 ||
+                       v->shift > BALE_STR_MAX_BLOCK_SHIFT || v->nesc > count || tab == NULL ||
+                       bale__symtab_kind(tab) != BALE_SYMTAB_KIND_DICT || id != bale_symtab_id(tab),
+                   BALE_CORRUPT);
+    v->d = bale__symtab_dtab(tab);
+    v->esc_lens = r.p;
+    uint64_t total = 0;
+    for (uint64_t j = 0; j < v->nesc; j++) {
+        uint64_t l = bale__reader_varint(&r);
+        BALE_RETURN_IF(r.bad || l > bale__reader_left(&r) || total + l > bale__reader_left(&r),
+                       BALE_CORRUPT);
+        total += l;
+    }
+    v->esc_bytes = bale__reader_take(&r, (size_t)total);
+    v->esc_end = r.p;
+    v->sw = bale__reader_u8(&r);
+    BALE_RETURN_IF(r.bad || (v->sw != 1 && v->sw != 2 && v->sw != 4), BALE_CORRUPT);
+    v->nblocks = bale__str_nblocks(count, v->shift);
+    BALE_RETURN_IF(v->nblocks > bale__reader_left(&r) / v->sw, BALE_CORRUPT);
+    v->sizes = bale__reader_take(&r, (size_t)v->nblocks * v->sw);
+    v->body = r.p;
+    v->body_size = bale__reader_left(&r);
+    BALE_RETURN_IF(v->sizes == NULL, BALE_CORRUPT);
+    uint64_t sum = 0; /* nblocks * 2^32 at most: no overflow */
+    for (uint64_t b = 0; b < v->nblocks; b++) sum += bale__str_load_uint(v->sizes + b * v->sw, v->sw);
+    BALE_RETURN_IF(sum != v->body_size, BALE_CORRUPT);
+    v->eb = bits_for(v->nesc);
+    return BALE_OK;
+}
+
+/* The next value of a block: its id (value s < k of the table, or k +
+ * escape index).  Reads stay within the block; the caller checks the bits
+ * used against the block's once it is done. */
+static inline bale_err next_id(const dview *v, bitr *br, uint32_t *id) {
+    const bale__dtab *d = v->d;
+    bitr_refill(br);
+    uint16_t e = d->table[br->buf >> (64 - DTAB_TBITS)];
+    unsigned len = e >> 10, s = e & 1023u;
+    BALE_RETURN_IF(len == 0, BALE_CORRUPT); /* a code the table does not have */
+    (void)bitr_take(br, len);
+    if (BALE_UNLIKELY(s == d->k)) {
+        uint32_t j = v->eb ? bitr_take(br, v->eb) : 0;
+        BALE_RETURN_IF(j >= v->nesc, BALE_CORRUPT);
+        s = d->k + j;
+    }
+    *id = s;
+    return BALE_OK;
+}
+
+/* Block b's bytes: [*start, *start + *size) of the body. */
+static bale_err block_span(const dview *v, uint64_t b, uint64_t *start, uint64_t *size) {
+    uint64_t s = 0;
+    for (uint64_t x = 0; x < b; x++) s += bale__str_load_uint(v->sizes + x * v->sw, v->sw);
+    *start = s;
+    *size = bale__str_load_uint(v->sizes + b * v->sw, v->sw);
+    BALE_RETURN_IF(s > v->body_size || *size > v->body_size - s, BALE_CORRUPT);
+    return BALE_OK;
+}
+
+/* The bytes of value `id`. */
+static inline void id_bytes(const dview *v, const uint64_t *est, uint32_t id, const uint8_t **p,
+                            uint64_t *l) {
+    const bale__dtab *d = v->d;
+    if (id < d->k) {
+        uint64_t s = value_start(d, id);
+        *p = d->bytes + s;
+        *l = d->ends[id] - s;
+    } else {
+        *p = v->esc_bytes + est[id - d->k];
+        *l = est[id - d->k + 1] - est[id - d->k];
+    }
+}
+
+bale_err bale__dtab_decode(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
+                           const uint8_t *src, size_t n, uint64_t data_size, bale_values *out) {
+    dview v;
+    BALE_FORWARD_IF_ERROR(view_parse(tab, count, src, n, &v));
+    /* Escape starts, then the values straight into place: data_size is the
+     * chunk header's, bounded by the chunk layer, and every copy is checked
+     * against it. */
+    uint64_t *est = bale__malloc(((size_t)v.nesc + 1) * sizeof *est);
+    BALE_RETURN_IF(est == NULL, BALE_NOMEM);
+    const uint8_t *q = v.esc_lens;
+    int bad = 0;
+    est[0] = 0;
+    for (uint64_t j = 0; j < v.nesc; j++) est[j + 1] = est[j] + bale__str_varint(&q, v.esc_bytes, &bad);
+    bale_values r;
+    bale_err err = bad ? BALE_CORRUPT : bale__values_alloc(&r, dtype, count, data_size);
+    if (err != BALE_OK) {
+        bale__free(est);
+        return err;
+    }
+    uint8_t *dst = r.data;
+    uint64_t bsize = (uint64_t)1 << v.shift, pos = 0, start = 0, i = 0;
+    err = BALE_CORRUPT;
+    for (uint64_t b = 0; b < v.nblocks; b++) {
+        uint64_t size = bale__str_load_uint(v.sizes + b * v.sw, v.sw); /* they add up: parsed */
+        uint64_t hi = count - i < bsize ? count : i + bsize;
+        bitr br;
+        bitr_init(&br, v.body + start, v.body + start + size);
+        for (; i < hi; i++) {
+            uint32_t id;
+            if (next_id(&v, &br, &id) != BALE_OK) goto fail;
+            const uint8_t *p;
+            uint64_t l;
+            id_bytes(&v, est, id, &p, &l);
+            if (l <= 8 && id < v.d->k && data_size - pos >= 8) {
+                memcpy(dst + pos, p, 8); /* short values (codes): one word (the table is padded) */
+            } else {
+                if (l > data_size - pos) goto fail;
+                if (l) memcpy(dst + pos, p, (size_t)l);
+            }
+            pos += l;
+            r.offsets[i + 1] = pos;
+        }
+        /* the block ends exactly at its size, padded with zero bits */
+        if ((br.used + 7) / 8 != size) goto fail;
+        unsigned pad = (unsigned)((8 - (br.used & 7)) & 7);
+        if (pad && (v.body[start + size - 1] & ((1u << pad) - 1))) goto fail;
+        start += size;
+    }
+    if (pos != data_size) goto fail;
+    bale__free(est);
+    *out = r;
+    return BALE_OK;
+fail:
+    bale__free(est);
+    bale_values_free(&r);
+    return err;
+}
+
+bale_err bale__dtab_get(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
+                        const uint8_t *src, size_t n, uint64_t index, bale_values *out) {
+    BALE_RETURN_IF(index >= count, BALE_RANGE);
+    dview v;
+    BALE_FORWARD_IF_ERROR(view_parse(tab, count, src, n, &v));
+    uint64_t b = index >> v.shift, start, size;
+    BALE_FORWARD_IF_ERROR(block_span(&v, b, &start, &size));
+    bitr br;
+    bitr_init(&br, v.body + start, v.body + start + size);
+    uint32_t id = 0;
+    for (uint64_t i = b << v.shift; i <= index; i++) BALE_FORWARD_IF_ERROR(next_id(&v, &br, &id));
+    BALE_RETURN_IF(br.used > br.avail, BALE_CORRUPT);
+    const bale__dtab *d = v.d;
+    const uint8_t *p;
+    uint64_t l;
+    if (id < d->k) {
+        uint64_t s = value_start(d, id);
+        p = d->bytes + s;
+        l = d->ends[id] - s;
+    } else {
+        /* the escape's bytes: after the lengths of those before it */
+        const uint8_t *q = v.esc_lens;
+        int bad = 0;
+        uint64_t s = 0;
+        for (uint64_t j = 0; j < id - d->k; j++) s += bale__str_varint(&q, v.esc_bytes, &bad);
+        l = bale__str_varint(&q, v.esc_bytes, &bad);
+        BALE_RETURN_IF(bad || s > (uint64_t)(v.esc_end - v.esc_bytes) ||
+                           l > (uint64_t)(v.esc_end - v.esc_bytes) - s,
+                       BALE_CORRUPT);
+        p = v.esc_bytes + s;
+    }
+    BALE_FORWARD_IF_ERROR(bale__values_alloc(out, dtype, 1, l));
+    if (l) memcpy(out->data, p, (size_t)l);
+    out->offsets[1] = l;
+    return BALE_OK;
+}
+
+int bale__dtab_stage_uses_tab(bale_dtype dtype, uint64_t count, const uint8_t *src, size_t n) {
+    return bale__is_var(dtype) && count > 0 && n > 0 && src[0] == 0;
+}
+
+/* ---- training ------------------------------------------------------------- */
+
+typedef struct tvalue {
+    const uint8_t *p;
+    uint64_t n;
+} tvalue;
+
+/* The table's bytes: header (fit as given, id computed), then the body. */
+static bale_err table_bytes(const tvalue *val, uint32_t k, const uint8_t *hlen, unsigned shift,
+                            uint32_t fit, bale__buf *out) {
+    uint8_t head[4] = {BALE_SYMTAB_VERSION, BALE_SYMTAB_KIND_DICT, 0,
+                       (uint8_t)(shift == BALE_DTAB_BLOCK_SHIFT ? 0 : shift)};
+    uint32_t magic = BALE_SYMTAB_MAGIC;
+    uint64_t id = 0;
+    out->size = 0;
+    BALE_FORWARD_IF_ERROR(bale__buf_append(out, &magic, 4));
+    BALE_FORWARD_IF_ERROR(bale__buf_append(out, head, 4));
+    BALE_FORWARD_IF_ERROR(bale__buf_append(out, &id, 8));
+    BALE_FORWARD_IF_ERROR(bale__buf_append(out, &fit, 4));
+    BALE_FORWARD_IF_ERROR(bale__buf_put_varint(out, k));
+    for (uint32_t s = 0; s < k; s++) BALE_FORWARD_IF_ERROR(bale__buf_put_varint(out, val[s].n));
+    for (uint32_t s = 0; s < k; s++) BALE_FORWARD_IF_ERROR(bale__buf_append(out, val[s].p, (size_t)val[s].n));
+    BALE_FORWARD_IF_ERROR(bale__buf_append(out, hlen, (size_t)k + 1));
+    id = bale__hash64(out->data + BALE_SYMTAB_HASHED_FROM, out->size - BALE_SYMTAB_HASHED_FROM, 0);
+    memcpy(out->data + 8, &id, 8);
+    return BALE_OK;
+}
+
+/* Distinct values, each once, with a weight. */
+typedef struct tset {
+    uint16_t slot[4 * BALE_DTAB_MAX_VALUES]; /* 1 + value, 0 = empty */
+    tvalue val[BALE_DTAB_MAX_VALUES];
+    uint64_t freq[BALE_DTAB_MAX_VALUES + 1]; /* + the escape's */
+    uint32_t k;
+} tset;
+
+/* Adds weight w to the value p[0..n): BALE_UNSUPPORTED past the limit. */
+static bale_err tset_add(tset *t, const uint8_t *p, uint64_t n, uint64_t w) {
+    const size_t cap = sizeof t->slot / sizeof *t->slot;
+    for (size_t h = (size_t)bale__hash64(p, (size_t)n, 0) & (cap - 1);; h = (h + 1) & (cap - 1)) {
+        uint32_t e = t->slot[h];
+        if (e == 0) {
+            BALE_RETURN_IF(t->k == BALE_DTAB_MAX_VALUES, BALE_UNSUPPORTED);
+            t->val[t->k] = (tvalue){p, n};
+            t->freq[t->k] = w;
+            t->slot[h] = (uint16_t)++t->k;
+            return BALE_OK;
+        }
+        const tvalue *v = &t->val[e - 1];
+        if (v->n == n && (n == 0 || memcmp(v->p, p, (size_t)n) == 0)) {
+            t->freq[e - 1] += w;
+            return BALE_OK;
+        }
+    }
+}
+
+/* Trains on `in`, and with `base` (a DICT table, or NULL) keeps every value
+ * of the base too, weighted as its code length says it was, so that a
+ * retrained table still codes what older chunks held. */
+static bale_err train(const bale_values *in, const bale_symtab *base, unsigned shift,
+                      bale_symtab **out) {
+    BALE_RETURN_IF(in == NULL || out == NULL || !bale__is_var(in->dtype) ||
+                       shift > BALE_STR_MAX_BLOCK_SHIFT,
+                   BALE_INVALID);
+    BALE_FORWARD_IF_ERROR(bale__values_check(in));
+    BALE_RETURN_IF(in->count == 0, BALE_UNSUPPORTED);
+    if (shift == 0) shift = BALE_DTAB_BLOCK_SHIFT;
+    const uint8_t *data = in->data;
+    const uint64_t *off = in->offsets;
+    tset *t = bale__tmp_calloc(1, sizeof *t);
+    bale__buf bytes = {.tmp = 1}, stage = {.tmp = 1};
+    bale_symtab *draft = NULL;
+    bale_err err = BALE_NOMEM;
+    if (t == NULL) goto done;
+    if (base != NULL) {
+        const bale__dtab *d = bale__symtab_dtab(base);
+        for (uint32_t s = 0; s < d->k; s++) {
+            uint64_t st = value_start(d, s), w = in->count >> d->hlen[s];
+            if ((err = tset_add(t, d->bytes + st, d->ends[s] - st, w ? w : 1)) != BALE_OK) goto done;
+        }
+    }
+    for (uint64_t i = 0; i < in->count; i++)
+        if ((err = tset_add(t, data + off[i], off[i + 1] - off[i], 1)) != BALE_OK) goto done;
+    t->freq[t->k] = 1; /* the escape: rare, but every value must stay encodable */
+    uint8_t hlen[BALE_DTAB_MAX_VALUES + 1];
+    if ((err = bale__huff_lengths(t->freq, t->k + 1, BALE_DTAB_MAX_LEN, hlen)) != BALE_OK) goto done;
+    /* The fit (stage bits per 1024 value bytes on this data) is measured
+     * with a draft of the table, then written into the final one. */
+    if ((err = table_bytes(t->val, t->k, hlen, shift, 0, &bytes)) != BALE_OK) goto done;
+    if ((err = bale_symtab_from_bytes(bytes.data, bytes.size, &draft)) != BALE_OK) goto done;
+    if ((err = bale__dtab_encode(in, draft, &stage)) != BALE_OK) goto done;
+    uint64_t fit = in->data_size ? stage.size * 8 * 1024 / in->data_size : 0;
+    if ((err = table_bytes(t->val, t->k, hlen, shift, fit > UINT32_MAX ? UINT32_MAX : (uint32_t)fit,
+                           &bytes)) != BALE_OK)
+        goto done;
+    err = bale_symtab_from_bytes(bytes.data, bytes.size, out);
+done:
+    bale_symtab_decref(draft);
+    bale__buf_free(&bytes);
+    bale__buf_free(&stage);
+    bale__free(t);
+    return err;
+}
+
+bale_err bale__dtab_train(const bale_values *in, unsigned shift, bale_symtab **out) {
+    return train(in, NULL, shift, out);
+}
+
+bale_err bale__dtab_retrain(const bale_values *in, const bale_symtab *base, bale_symtab **out) {
+    BALE_RETURN_IF(base == NULL || bale__symtab_kind(base) != BALE_SYMTAB_KIND_DICT, BALE_INVALID);
+    BALE_FORWARD_IF_ERROR(train(in, base, bale__symtab_shift(base), out));
+    bale__symtab_set_generation(*out, bale__symtab_generation(base) + 1);
+    return BALE_OK;
+}
+
+uint64_t bale__dtab_stage_escapes(const uint8_t *src, size_t n) {
+    bale__reader r;
+    bale__reader_init(&r, src, n);
+    uint64_t marker = bale__reader_varint(&r);
+    (void)bale__reader_take(&r, 9); /* shift, id */
+    uint64_t nesc = bale__reader_varint(&r);
+    return r.bad || marker != 0 ? 0 : nesc;
+}
