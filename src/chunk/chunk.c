@@ -131,16 +131,30 @@ static bale_err draft_finish(draft *d, const bale_values *values, bale_chunk **o
     return BALE_OK;
 }
 
-/* Every encode runs in a scratch scope: its temporaries share one arena
- * (common_internal.h says why). */
+/* Encodes of chunks up to this many raw bytes (containers' chunks are 64
+ * KiB) take their temporaries from a scratch arena (common_internal.h says
+ * why); larger ones from the heap, since an arena keeps every temporary of
+ * an encode until its end (a 15 MB chunk of ints: 41 MB at the peak instead
+ * of 29). */
+#define SCRATCH_MAX_RAW ((uint64_t)4 << 20)
+
+static int scratch_enter(const bale_values *values) {
+    if (values == NULL || bale__values_raw_size(values) > SCRATCH_MAX_RAW) return 0;
+    bale__scratch_enter();
+    return 1;
+}
+static void scratch_leave(int entered) {
+    if (entered) bale__scratch_leave();
+}
+
 bale_err bale_chunk_encode_with(const bale_values *values, const bale_codec_opts *opts,
                                 const bale_symtab *tab, bale_chunk **out) {
     BALE_RETURN_IF(out == NULL, BALE_INVALID);
-    bale__scratch_enter();
+    int scoped = scratch_enter(values);
     draft d;
     bale_err err = draft_encode(values, opts, tab, &d);
     if (err == BALE_OK) err = draft_finish(&d, values, out);
-    bale__scratch_leave();
+    scratch_leave(scoped);
     return err;
 }
 
@@ -348,11 +362,12 @@ const bale_symtab *bale_chunk_symtab(const bale_chunk *chunk) { return chunk->sy
  * (`origin`: 0.811 B/value with 1, 2, 4 or 8; encode 58, 87, 140, 159 MB/s). */
 #define DTAB_RETRAIN_MIN_ESCAPES 8u
 /* ... and at most this many times per container: every table stays alive
- * while chunks use it (~8 KB in memory), and a long tail of categories
- * would otherwise replace it chunk after chunk. */
+ * while chunks use it (~10 KB in memory for 200-odd values), and a long
+ * tail of categories would otherwise replace it chunk after chunk.  Both
+ * retrains (for escapes, and for drift below) count. */
 #define DTAB_MAX_RETRAINS 3u
 /* A DICT table is trained only on a chunk of at least this many raw bytes
- * (half a List chunk): it costs ~8 KB in memory and saves ~10% of each
+ * (half a List chunk): it costs ~10 KB in memory and saves ~10% of each
  * chunk, so a column that fits in a chunk or two does better without. */
 #define DTAB_MIN_TRAIN_RAW (32u << 10)
 /* Chunks with fewer value bytes than this never train a table: too little
@@ -369,9 +384,9 @@ static bale_err encode_shared(const bale_values *values, const bale_codec_opts *
 
 bale_err bale__chunk_encode_shared_shift(const bale_values *values, const bale_codec_opts *opts,
                                          unsigned shift, bale_symtab **tab, bale_chunk **out) {
-    bale__scratch_enter();
+    int scoped = scratch_enter(values);
     bale_err err = encode_shared(values, opts, shift, tab, out);
-    bale__scratch_leave();
+    scratch_leave(scoped);
     return err;
 }
 
@@ -379,6 +394,17 @@ static bale_err train(const bale_values *values, unsigned kind, unsigned shift,
                       bale_symtab **out) {
     if (kind == BALE_SYMTAB_KIND_DICT) return bale__dtab_train(values, 0, out);
     return shift ? bale__symtab_train_shift(values, shift, out) : bale_symtab_train(values, out);
+}
+
+/* A table to replace `tab` for values like these: an FSST table trained on
+ * them with tab's shift; a DICT table that keeps tab's values and adds
+ * theirs, at most DTAB_MAX_RETRAINS times in a row (BALE_UNSUPPORTED). */
+static bale_err retrain(const bale_values *values, const bale_symtab *tab, bale_symtab **out) {
+    if (bale__symtab_kind(tab) == BALE_SYMTAB_KIND_DICT) {
+        BALE_RETURN_IF(bale__symtab_generation(tab) >= DTAB_MAX_RETRAINS, BALE_UNSUPPORTED);
+        return bale__dtab_retrain(values, tab, out);
+    }
+    return bale__symtab_train_shift(values, bale__symtab_shift(tab), out);
 }
 
 static bale_err encode_shared(const bale_values *values, const bale_codec_opts *opts,
@@ -415,9 +441,8 @@ static bale_err encode_shared(const bale_values *values, const bale_codec_opts *
     }
     BALE_FORWARD_IF_ERROR(draft_encode(values, &o, *tab, &c));
     uint64_t cs = draft_size(&c);
-    if (kind == BALE_SYMTAB_KIND_DICT && c.res.symtab != NULL &&
+    if (kind == BALE_SYMTAB_KIND_DICT && !small && c.res.symtab != NULL &&
         c.res.backend == BALE_BACKEND_NONE && /* the payload is the stage */
-        bale__symtab_generation(*tab) < DTAB_MAX_RETRAINS &&
         bale__dtab_stage_escapes(c.buf.data + DRAFT_PREFIX, c.buf.size - DRAFT_PREFIX) >=
             DTAB_RETRAIN_MIN_ESCAPES) {
         /* Values the table lacks (a column whose first chunk did not hold
@@ -425,9 +450,9 @@ static bale_err encode_shared(const bale_values *values, const bale_codec_opts *
          * pays.  Older chunks keep the old table. */
         bale_symtab *fresh;
         draft u;
-        if (bale__dtab_retrain(values, *tab, &fresh) == BALE_OK) {
+        if (retrain(values, *tab, &fresh) == BALE_OK) {
             if (draft_encode(values, &o, fresh, &u) == BALE_OK) {
-                if (draft_size(&u) * 100 < cs * (100 - DTAB_RETRAIN_GAIN_PCT) &&
+                if (u.res.symtab != NULL && draft_size(&u) * 100 < cs * (100 - DTAB_RETRAIN_GAIN_PCT) &&
                     draft_finish(&u, values, out) == BALE_OK) {
                     draft_drop(&c);
                     bale_symtab_decref(*tab);
@@ -460,7 +485,7 @@ static bale_err encode_shared(const bale_values *values, const bale_codec_opts *
     if (!sorted && os * 100 < cs * (100 - SYMTAB_RETRAIN_GAIN_PCT)) {
         /* Retrain for the chunks to come; failing that, keep the old one. */
         bale_symtab *fresh;
-        if (train(values, kind, bale__symtab_shift(*tab), &fresh) == BALE_OK) {
+        if (retrain(values, *tab, &fresh) == BALE_OK) {
             bale_symtab_decref(*tab);
             *tab = fresh;
         }

@@ -210,7 +210,8 @@ bale_err bale__dtab_encode(const bale_values *in, const bale_symtab *tab, bale__
                        bale__symtab_kind(tab) != BALE_SYMTAB_KIND_DICT,
                    BALE_UNSUPPORTED);
     const bale__dtab *d = bale__symtab_dtab(tab);
-    const uint8_t *data = in->data;
+    static const uint8_t no_bytes[1];
+    const uint8_t *data = in->data ? (const uint8_t *)in->data : no_bytes; /* all empty */
     const uint64_t *off = in->offsets;
     uint64_t count = in->count;
     unsigned shift = bale__symtab_shift(tab);
@@ -562,7 +563,8 @@ static bale_err train(const bale_values *in, const bale_symtab *base, unsigned s
     BALE_FORWARD_IF_ERROR(bale__values_check(in));
     BALE_RETURN_IF(in->count == 0, BALE_UNSUPPORTED);
     if (shift == 0) shift = BALE_DTAB_BLOCK_SHIFT;
-    const uint8_t *data = in->data;
+    static const uint8_t no_bytes[1];
+    const uint8_t *data = in->data ? (const uint8_t *)in->data : no_bytes; /* all empty */
     const uint64_t *off = in->offsets;
     tset *t = bale__tmp_calloc(1, sizeof *t);
     bale__buf bytes = {.tmp = 1}, stage = {.tmp = 1};

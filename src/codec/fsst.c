@@ -669,21 +669,26 @@ static void huff_codes(const uint8_t *len, unsigned A, uint32_t *codes) {
  * A bale_symtab is the serialized table (layout in docs/format.md) followed
  * in memory by what encoding and decoding need, built once: the encoder's
  * match index, the canonical Huffman code and a full-width decode table. */
-struct bale_symtab {
-    _Atomic int64_t refcount;
-    unsigned kind;        /* BALE_SYMTAB_KIND_FSST, or _DICT (then only dtab,
-                             bytes and the common fields are set) */
-    bale__dtab *dtab;     /* kind DICT: the parsed table (owned), else NULL */
-    unsigned generation;  /* in memory only: tables retrained before this one */
-    uint64_t id;
-    unsigned flags;       /* BALE_FSST_FRONT and BALE_FSST_HUFF (always) */
-    unsigned A;           /* Huffman alphabet: nsym + 2 (+ 256 with FRONT) */
-    uint32_t fit;         /* coded bits per 1024 input bytes, training data */
-    unsigned shift;       /* block shift of the stages encoded against it */
-    fsst_table enc;       /* symbols in code order, and the match index */
+/* What only an FSST table has (~16 KB: a DICT table does without). */
+typedef struct symtab_fsst {
+    fsst_table enc; /* symbols in code order, and the match index */
     uint8_t hlen[FSST_ALPHABET_MAX];
     uint32_t hcode[FSST_ALPHABET_MAX];
-    fsst_dec *dec;        /* its decoder (owned), full-width table */
+} symtab_fsst;
+
+struct bale_symtab {
+    _Atomic int64_t refcount;
+    unsigned kind;        /* BALE_SYMTAB_KIND_FSST, or _DICT (then fsst and
+                             dec are NULL, dtab is set) */
+    unsigned generation;  /* in memory only: tables retrained before this one */
+    uint64_t id;
+    unsigned flags;       /* FSST: BALE_FSST_FRONT and BALE_FSST_HUFF (always); DICT: 0 */
+    unsigned A;           /* FSST Huffman alphabet: nsym + 2 (+ 256 with FRONT) */
+    uint32_t fit;         /* coded bits per 1024 input bytes, training data */
+    unsigned shift;       /* block shift of the stages encoded against it */
+    symtab_fsst *fsst;    /* kind FSST (owned) */
+    fsst_dec *dec;        /* kind FSST: its decoder (owned), full-width table */
+    bale__dtab *dtab;     /* kind DICT: the parsed table (owned) */
     size_t size;
     uint8_t *bytes;       /* the serialized table (owned) */
 };
@@ -852,7 +857,7 @@ static bale_err encode_stage(const bale_values *in, unsigned flags, unsigned blo
 
     /* Symbol table from a sample of what will be encoded, or the shared one. */
     if (tab != NULL) {
-        memcpy(t, &tab->enc, sizeof *t);
+        memcpy(t, &tab->fsst->enc, sizeof *t);
     } else {
         size_t npieces = 0, sample_bytes = 0;
         err = take_sample(data, sstart, slen, count, total, FSST_SAMPLE_BYTES, &pieces, &npieces,
@@ -895,8 +900,8 @@ static bale_err encode_stage(const bale_values *in, unsigned flags, unsigned blo
     unsigned A = tab ? tab->A : nsym + 2 + (front ? maxpl + 1 : 0);
     uint8_t hlen_own[FSST_ALPHABET_MAX];
     uint32_t hcode_own[FSST_ALPHABET_MAX];
-    const uint8_t *hlen = tab ? tab->hlen : hlen_own;
-    const uint32_t *hcode = tab ? tab->hcode : hcode_own;
+    const uint8_t *hlen = tab ? tab->fsst->hlen : hlen_own;
+    const uint32_t *hcode = tab ? tab->fsst->hcode : hcode_own;
     int huff = 0;
     uint64_t huff_bits = 0;
     if ((flags & BALE_FSST_HUFF) || (flags & BALE_FSST_AUTO)) {
@@ -1940,28 +1945,30 @@ static bale_err symtab_build(const uint8_t *bytes, size_t size, bale_symtab **ou
                    BALE_CHECKSUM);
 #endif
     bale_symtab *t = bale__calloc(1, sizeof *t);
+    symtab_fsst *f = bale__calloc(1, sizeof *f);
     uint8_t *copy = bale__malloc(size);
     bale_err err = BALE_NOMEM;
-    if (t == NULL || copy == NULL) goto fail;
-    err = parse_symbols(&r, t->enc.sym, t->enc.len, &t->enc.nsym);
+    if (t == NULL || f == NULL || copy == NULL) goto fail;
+    err = parse_symbols(&r, f->enc.sym, f->enc.len, &f->enc.nsym);
     if (err != BALE_OK) goto fail;
     uint64_t A = bale__reader_varint(&r);
     err = BALE_CORRUPT;
-    if (r.bad || A != t->enc.nsym + 2 + (flags & BALE_FSST_FRONT ? FSST_MAX_PREFIX + 1 : 0)) goto fail;
+    if (r.bad || A != f->enc.nsym + 2 + (flags & BALE_FSST_FRONT ? FSST_MAX_PREFIX + 1 : 0)) goto fail;
     const uint8_t *nib = bale__reader_take(&r, ((size_t)A + 1) / 2);
     if (nib == NULL || bale__reader_left(&r) != 0) goto fail;
     for (unsigned k = 0; k < A; k++) {
-        t->hlen[k] = (uint8_t)(nib[k >> 1] >> (4 * (k & 1)) & 15);
-        if (t->hlen[k] == 0 || t->hlen[k] > FSST_HUFF_MAX_LEN) goto fail;
+        f->hlen[k] = (uint8_t)(nib[k >> 1] >> (4 * (k & 1)) & 15);
+        if (f->hlen[k] == 0 || f->hlen[k] > FSST_HUFF_MAX_LEN) goto fail;
     }
     if ((A & 1) && (nib[A >> 1] >> 4)) goto fail;
-    if ((err = dec_build(flags, t->enc.sym, t->enc.len, t->enc.nsym, t->hlen, (unsigned)A,
+    if ((err = dec_build(flags, f->enc.sym, f->enc.len, f->enc.nsym, f->hlen, (unsigned)A,
                          FSST_HUFF_MAX_LEN, &t->dec)) != BALE_OK)
         goto fail;
-    huff_codes(t->hlen, (unsigned)A, t->hcode);
-    table_finish(&t->enc);
+    huff_codes(f->hlen, (unsigned)A, f->hcode);
+    table_finish(&f->enc);
     memcpy(copy, bytes, size);
     atomic_init(&t->refcount, 1);
+    t->fsst = f;
     t->kind = BALE_SYMTAB_KIND_FSST;
     t->id = id;
     t->flags = flags;
@@ -1975,6 +1982,7 @@ static bale_err symtab_build(const uint8_t *bytes, size_t size, bale_symtab **ou
 fail:
     if (t) bale__free(t->dec);
     bale__free(t);
+    bale__free(f);
     bale__free(copy);
     return err;
 }
@@ -2099,7 +2107,8 @@ uint64_t bale_symtab_nbytes(const bale_symtab *tab) {
     /* its three allocations (struct, bytes, decoder or DICT table), as
      * bale_memory_live counts them: requested sizes, no allocator prefixes */
     return sizeof *tab + tab->size +
-           (tab->kind == BALE_SYMTAB_KIND_DICT ? bale__dtab_nbytes(tab->dtab) : tab->dec->nbytes);
+           (tab->kind == BALE_SYMTAB_KIND_DICT ? bale__dtab_nbytes(tab->dtab)
+                                               : sizeof *tab->fsst + tab->dec->nbytes);
 }
 bale_symtab *bale_symtab_incref(bale_symtab *tab) {
     if (tab) atomic_fetch_add_explicit(&tab->refcount, 1, memory_order_relaxed);
@@ -2109,6 +2118,7 @@ void bale_symtab_decref(bale_symtab *tab) {
     if (tab == NULL) return;
     if (atomic_fetch_sub_explicit(&tab->refcount, 1, memory_order_acq_rel) == 1) {
         bale__free(tab->bytes);
+        bale__free(tab->fsst);
         bale__free(tab->dec);
         bale__dtab_free(tab->dtab);
         bale__free(tab);

@@ -31,11 +31,11 @@ bale_err bale__pipeline_encode_fixed_tab(const bale_values *in,
                    BALE_UNSUPPORTED);
     BALE_RETURN_IF(!impl->supports(in->dtype), BALE_UNSUPPORTED);
     /* A table goes only to the encoding of its kind (FSST or DICT), and
-     * only for the variable-width values tables are made of; the others
-     * encode on their own. */
+     * only for the variable-width values tables are made of (and not for
+     * none of them); the others encode on their own. */
     const bale__tab_ops *tops = bale__encoding_tab_ops(encoding);
     if (tab != NULL && (tops == NULL || tops->kind != bale__symtab_kind(tab) ||
-                        !bale__is_var(in->dtype)))
+                        !bale__is_var(in->dtype) || in->count == 0))
         tab = NULL;
     bale_err err;
     if (backend == BALE_BACKEND_NONE) {

@@ -76,7 +76,7 @@ void bale__huff_codes(const uint8_t *len, unsigned A, uint32_t *codes);
  * and a Huffman code over them plus an escape (for values the table lacks).
  * DICT stages of str/bytes/object values encoded against one hold no
  * dictionary, only codes in blocks of 1 << shift values, so a get decodes
- * one block (docs/design-strings.md, "Shared DICT tables"). */
+ * one block (docs/design-strings.md, "DICT against a shared DICT table"). */
 #define BALE_DTAB_MAX_VALUES 512u /* + the escape: within bale__huff_lengths */
 #define BALE_DTAB_MAX_LEN 11u     /* longest code, bits */
 #define BALE_DTAB_BLOCK_SHIFT 8   /* 256 values a block unless trained otherwise */

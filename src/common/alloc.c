@@ -132,7 +132,7 @@ static _Thread_local struct {
 void bale__scratch_enter(void) { scratch.depth++; }
 
 void bale__scratch_leave(void) {
-    if (--scratch.depth != 0) return;
+    if (scratch.depth == 0 || --scratch.depth != 0) return; /* (unbalanced: ignored) */
     while (scratch.head != NULL) {
         scratch_block *b = scratch.head;
         scratch.head = b->next;

@@ -926,6 +926,46 @@ static void test_dict_table(void) {
         bale_symtab_decref(ft);
     });
 
+    /* A column whose every chunk brings new categories: at most 3 retrains,
+     * so at most 4 tables however long it runs. */
+    {
+        bale_symtab *dt = NULL, *prev = NULL;
+        size_t nseen = 0; /* tables the column had (a new one is never at the
+                             address of the one it replaces: that one lives
+                             until the new one is made) */
+        for (int k = 0; k < 40; k++) {
+            strset ch;
+            ss_init(&ch, BALE_DTYPE_STR);
+            for (int i = 0; i < 4000; i++) {
+                char code[12];
+                int m = snprintf(code, sizeof code, "G%02d-%02u", k, (unsigned)(rnd() % 20));
+                ss_add(&ch, code, (size_t)m);
+            }
+            bale_chunk *cc;
+            ASSERT_OK(bale_chunk_encode_shared(&ch.v, NULL, &dt, &cc));
+            ASSERT_OK(bale_chunk_decode(cc, &out));
+            tu_assert_same(&ch.v, &out);
+            bale_values_free(&out);
+            if (dt != prev) nseen++;
+            prev = dt;
+            bale_chunk_decref(cc);
+            ss_free(&ch);
+        }
+        ASSERT_TRUE(nseen >= 1 && nseen <= 4);
+        bale_symtab_decref(dt);
+    }
+    /* An empty run with a DICT table encodes as without one. */
+    {
+        bale_values none = {BALE_DTYPE_STR, 0, NULL, NULL, 0};
+        uint64_t zero = 0;
+        none.offsets = &zero;
+        bale_codec_opts dict = tu_opts(BALE_ENC_DICT, BALE_BACKEND_NONE, 0);
+        bale_chunk *ec;
+        ASSERT_OK(bale_chunk_encode_with(&none, &dict, t, &ec));
+        ASSERT_TRUE(bale_chunk_symtab(ec) == NULL && bale_chunk_count(ec) == 0);
+        bale_chunk_decref(ec);
+    }
+
     /* More distinct values than a table holds: the chunk goes on its own. */
     strset many;
     ss_init(&many, BALE_DTYPE_STR);
