@@ -1893,30 +1893,31 @@ const bale__tab_ops bale__fsst_tab_ops = {
 #define FSST_TABLE_SAMPLE_BYTES 65536u
 #define FSST_TABLE_SCALE 16.0
 
-/* A DICT table (kind 2): the common fields, and the rest parsed by
- * dict_tab.c.  Its flags are 0; its shift as for FSST tables (0: the DICT
- * default). */
+/* The fields every kind of table has; the table takes `copy` (its bytes). */
+static void symtab_init(bale_symtab *t, unsigned kind, uint64_t id, unsigned flags, uint32_t fit,
+                        unsigned shift, uint8_t *copy, size_t size) {
+    atomic_init(&t->refcount, 1);
+    t->kind = kind;
+    t->id = id;
+    t->flags = flags;
+    t->fit = fit;
+    t->shift = shift;
+    t->size = size;
+    t->bytes = copy;
+}
+
+/* A DICT table (kind 2), its header checked: the rest is parsed by
+ * dict_tab.c.  Shift 0 is the DICT default. */
 static bale_err dict_symtab_build(const uint8_t *bytes, size_t size, bale__reader *r,
-                                  unsigned flags, unsigned shift, uint64_t id, uint32_t fit,
-                                  bale_symtab **out) {
-    BALE_RETURN_IF(flags != 0 || shift > BALE_STR_MAX_BLOCK_SHIFT, BALE_CORRUPT);
-#ifndef BALE_FUZZING /* let the fuzzer reach the parser behind the hash */
-    BALE_RETURN_IF(id != bale__hash64(bytes + BALE_SYMTAB_HASHED_FROM, size - BALE_SYMTAB_HASHED_FROM, 0),
-                   BALE_CHECKSUM);
-#endif
+                                  unsigned shift, uint64_t id, uint32_t fit, bale_symtab **out) {
     bale_symtab *t = bale__calloc(1, sizeof *t);
     uint8_t *copy = bale__malloc(size);
     bale_err err = BALE_NOMEM;
     if (t == NULL || copy == NULL) goto fail;
     if ((err = bale__dtab_parse(r, &t->dtab)) != BALE_OK) goto fail;
     memcpy(copy, bytes, size);
-    atomic_init(&t->refcount, 1);
-    t->kind = BALE_SYMTAB_KIND_DICT;
-    t->id = id;
-    t->fit = fit;
-    t->shift = shift ? shift : BALE_DTAB_BLOCK_SHIFT;
-    t->size = size;
-    t->bytes = copy;
+    symtab_init(t, BALE_SYMTAB_KIND_DICT, id, 0, fit, shift ? shift : BALE_DTAB_BLOCK_SHIFT, copy,
+                size);
     *out = t;
     return BALE_OK;
 fail:
@@ -1935,15 +1936,17 @@ static bale_err symtab_build(const uint8_t *bytes, size_t size, bale_symtab **ou
     uint32_t fit = bale__reader_u32(&r);
     BALE_RETURN_IF(r.bad || magic != BALE_SYMTAB_MAGIC || version == 0, BALE_CORRUPT);
     BALE_RETURN_IF(version > BALE_SYMTAB_VERSION, BALE_UNSUPPORTED);
-    if (kind == BALE_SYMTAB_KIND_DICT) return dict_symtab_build(bytes, size, &r, flags, shift, id, fit, out);
-    BALE_RETURN_IF(kind != BALE_SYMTAB_KIND_FSST || shift > BALE_STR_MAX_BLOCK_SHIFT ||
-                       !(flags & BALE_FSST_HUFF) ||
-                       (flags & ~BALE_FSST_ALL_FLAGS),
+    int dict = kind == BALE_SYMTAB_KIND_DICT;
+    BALE_RETURN_IF(shift > BALE_STR_MAX_BLOCK_SHIFT ||
+                       (dict ? flags != 0
+                             : kind != BALE_SYMTAB_KIND_FSST || !(flags & BALE_FSST_HUFF) ||
+                                   (flags & ~BALE_FSST_ALL_FLAGS)),
                    BALE_CORRUPT);
 #ifndef BALE_FUZZING /* let the fuzzer reach the parser behind the hash */
     BALE_RETURN_IF(id != bale__hash64(bytes + BALE_SYMTAB_HASHED_FROM, size - BALE_SYMTAB_HASHED_FROM, 0),
                    BALE_CHECKSUM);
 #endif
+    if (dict) return dict_symtab_build(bytes, size, &r, shift, id, fit, out);
     bale_symtab *t = bale__calloc(1, sizeof *t);
     symtab_fsst *f = bale__calloc(1, sizeof *f);
     uint8_t *copy = bale__malloc(size);
@@ -1967,16 +1970,10 @@ static bale_err symtab_build(const uint8_t *bytes, size_t size, bale_symtab **ou
     huff_codes(f->hlen, (unsigned)A, f->hcode);
     table_finish(&f->enc);
     memcpy(copy, bytes, size);
-    atomic_init(&t->refcount, 1);
+    symtab_init(t, BALE_SYMTAB_KIND_FSST, id, flags, fit, shift ? shift : BALE_STR_BLOCK_SHIFT, copy,
+                size);
     t->fsst = f;
-    t->kind = BALE_SYMTAB_KIND_FSST;
-    t->id = id;
-    t->flags = flags;
     t->A = (unsigned)A;
-    t->fit = fit;
-    t->shift = shift ? shift : BALE_STR_BLOCK_SHIFT;
-    t->size = size;
-    t->bytes = copy;
     *out = t;
     return BALE_OK;
 fail:
