@@ -134,27 +134,6 @@ fail:
 
 /* ---- bits, MSB first ------------------------------------------------------ */
 
-typedef struct bitw {
-    bale__buf *out;
-    uint64_t acc;
-    unsigned n; /* pending bits in acc, < 8 between calls */
-} bitw;
-
-/* len <= 32.  Room is reserved by the caller. */
-static inline void bitw_put(bitw *b, uint32_t code, unsigned len) {
-    b->acc = b->acc << len | code;
-    b->n += len;
-    while (b->n >= 8) {
-        b->n -= 8;
-        b->out->data[b->out->size++] = (uint8_t)(b->acc >> b->n);
-    }
-}
-static inline void bitw_flush(bitw *b) {
-    if (b->n) b->out->data[b->out->size++] = (uint8_t)(b->acc << (8 - b->n));
-    b->n = 0;
-    b->acc = 0;
-}
-
 /* Reads [p, end) MSB first; past the end it reads zero bits, and `used`
  * tells the caller whether it went past. */
 typedef struct bitr {
@@ -260,15 +239,16 @@ bale_err bale__dtab_encode(const bale_values *in, const bale_symtab *tab, bale__
     unsigned eb = bits_for(nesc);
     size_t need = (size_t)((count * (BALE_DTAB_MAX_LEN + eb) + 7) / 8 + nblocks);
     if ((err = bale__buf_reserve(&body, need)) != BALE_OK) goto done;
-    bitw bw = {&body, 0, 0};
+    bale__bitw bw = {&body, 0, 0};
     for (uint64_t b = 0; b < nblocks; b++) {
         uint64_t hi = (b + 1) * bsize < count ? (b + 1) * bsize : count;
         for (uint64_t i = b * bsize; i < hi; i++) {
             uint32_t s = sym[i] < d->k ? sym[i] : d->k;
-            bitw_put(&bw, d->hcode[s], d->hlen[s]);
-            if (s == d->k && eb) bitw_put(&bw, sym[i] - d->k, eb);
+            if ((err = bale__bitw_put(&bw, d->hcode[s], d->hlen[s])) != BALE_OK) goto done;
+            if (s == d->k && eb && (err = bale__bitw_put(&bw, sym[i] - d->k, eb)) != BALE_OK)
+                goto done;
         }
-        bitw_flush(&bw);
+        if ((err = bale__bitw_flush(&bw)) != BALE_OK) goto done;
         bend[b] = body.size;
     }
     uint64_t biggest = 0;

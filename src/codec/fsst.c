@@ -693,32 +693,6 @@ struct bale_symtab {
     uint8_t *bytes;       /* the serialized table (owned) */
 };
 
-/* ---- bit I/O, MSB first --------------------------------------------------- */
-typedef struct bitw {
-    bale__buf *out;
-    uint64_t acc;
-    unsigned n;
-} bitw;
-
-static inline bale_err bitw_put(bitw *b, uint32_t code, unsigned len) {
-    b->acc = b->acc << len | code;
-    b->n += len;
-    while (b->n >= 8) {
-        b->n -= 8;
-        bale__buf *o = b->out;
-        /* The body is reserved up front; this is only a safety net. */
-        if (BALE_UNLIKELY(o->size == o->capacity)) BALE_FORWARD_IF_ERROR(bale__buf_reserve(o, 1));
-        o->data[o->size++] = (uint8_t)(b->acc >> b->n);
-    }
-    return BALE_OK;
-}
-static inline bale_err bitw_flush(bitw *b) {
-    if (b->n) BALE_FORWARD_IF_ERROR(bale__buf_put_u8(b->out, (uint8_t)(b->acc << (8 - b->n))));
-    b->n = 0;
-    b->acc = 0;
-    return BALE_OK;
-}
-
 /* ========================================================================
  * Encoder
  * ====================================================================== */
@@ -941,7 +915,7 @@ static bale_err encode_stage(const bale_values *in, unsigned flags, unsigned blo
 
     /* Body, block by block. */
     const uint8_t *q = codes.data;
-    bitw bw = {&body, 0, 0};
+    bale__bitw bw = {&body, 0, 0};
     if (huff && tab == NULL) huff_codes(hlen_own, A, hcode_own);
     /* Room for the whole body (Huffman: the exact bit count plus a padding
      * byte a block; bytes mode: codes plus two varints a value). */
@@ -955,19 +929,19 @@ static bale_err encode_stage(const bale_values *in, unsigned flags, unsigned blo
             if (huff) {
                 if (front && i > lo) {
                     unsigned s = nsym + 2 + pl[i];
-                    if ((err = bitw_put(&bw, hcode[s], hlen[s])) != BALE_OK) goto done;
+                    if ((err = bale__bitw_put(&bw, hcode[s], hlen[s])) != BALE_OK) goto done;
                 }
                 while (q < qe) {
                     if (*q == FSST_ESC) {
-                        if ((err = bitw_put(&bw, hcode[nsym], hlen[nsym])) != BALE_OK) goto done;
-                        if ((err = bitw_put(&bw, q[1], 8)) != BALE_OK) goto done;
+                        if ((err = bale__bitw_put(&bw, hcode[nsym], hlen[nsym])) != BALE_OK) goto done;
+                        if ((err = bale__bitw_put(&bw, q[1], 8)) != BALE_OK) goto done;
                         q += 2;
                     } else {
-                        if ((err = bitw_put(&bw, hcode[*q], hlen[*q])) != BALE_OK) goto done;
+                        if ((err = bale__bitw_put(&bw, hcode[*q], hlen[*q])) != BALE_OK) goto done;
                         q++;
                     }
                 }
-                if ((err = bitw_put(&bw, hcode[nsym + 1], hlen[nsym + 1])) != BALE_OK) goto done;
+                if ((err = bale__bitw_put(&bw, hcode[nsym + 1], hlen[nsym + 1])) != BALE_OK) goto done;
             } else {
                 if (front && i > lo && (err = bale__buf_put_varint(&body, pl[i])) != BALE_OK) goto done;
                 if ((err = bale__buf_put_varint(&body, clen[i])) != BALE_OK) goto done;
@@ -975,7 +949,7 @@ static bale_err encode_stage(const bale_values *in, unsigned flags, unsigned blo
                 q = qe;
             }
         }
-        if (huff && (err = bitw_flush(&bw)) != BALE_OK) goto done;
+        if (huff && (err = bale__bitw_flush(&bw)) != BALE_OK) goto done;
         bend[blk] = body.size;
     }
 

@@ -126,6 +126,34 @@ static inline bale_err bale__str_put_uint(bale__buf *b, uint64_t v, unsigned wid
     return bale__buf_append(b, &v, width);
 }
 
+/* ---- bit writer, MSB first (FSST and DICT-table Huffman codes) ------------
+ * Appends to `out`; callers reserve the body up front, so the check in put
+ * is only a safety net.  len <= 32 per put. */
+typedef struct bale__bitw {
+    bale__buf *out;
+    uint64_t acc;
+    unsigned n; /* pending bits in acc, < 8 between calls */
+} bale__bitw;
+
+static inline bale_err bale__bitw_put(bale__bitw *b, uint32_t code, unsigned len) {
+    b->acc = b->acc << len | code;
+    b->n += len;
+    while (b->n >= 8) {
+        b->n -= 8;
+        bale__buf *o = b->out;
+        if (BALE_UNLIKELY(o->size == o->capacity)) BALE_FORWARD_IF_ERROR(bale__buf_reserve(o, 1));
+        o->data[o->size++] = (uint8_t)(b->acc >> b->n);
+    }
+    return BALE_OK;
+}
+/* Pads the last byte with zero bits. */
+static inline bale_err bale__bitw_flush(bale__bitw *b) {
+    if (b->n) BALE_FORWARD_IF_ERROR(bale__buf_put_u8(b->out, (uint8_t)(b->acc << (8 - b->n))));
+    b->n = 0;
+    b->acc = 0;
+    return BALE_OK;
+}
+
 /* Reads a varint from [*p, end); sets *bad on overrun or overlong input. */
 static inline uint64_t bale__str_varint(const uint8_t **p, const uint8_t *end,
                                         int *bad) {
