@@ -122,7 +122,7 @@ int main(int argc, char **argv) {
     /* A DICT table (kind 2): few distinct codes, as a container trains it
      * from its first chunk; a chunk against it, and one with escapes. */
     {
-        enum { M = 1500 };
+        enum { M = 4000 }; /* >= 32 KiB raw: smaller runs train no DICT table */
         static char lb[M * 8];
         static uint64_t loff[M + 1];
         size_t pos = 0;
@@ -135,8 +135,14 @@ int main(int argc, char **argv) {
         bale_values v = {BALE_DTYPE_STR, M, lb, loff, pos};
         bale_symtab *tab = NULL;
         bale_chunk *first = NULL, *esc = NULL;
-        if (bale_chunk_encode_shared(&v, NULL, &tab, &first) != BALE_OK || tab == NULL) return 1;
+        bale_err e = bale_chunk_encode_shared(&v, NULL, &tab, &first);
         bale_chunk_decref(first);
+        first = NULL;
+        if (e != BALE_OK || tab == NULL) {
+            fprintf(stderr, "make_corpus_symtab: no DICT table trained\n");
+            bale_symtab_decref(tab);
+            return 1;
+        }
         bale_codec_opts dict = {BALE_ENC_DICT, BALE_BACKEND_NONE, 0};
         bale_values part = v;
         part.count = 60;
