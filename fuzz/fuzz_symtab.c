@@ -1,6 +1,6 @@
 /*
- * fuzz_symtab.c - untrusted shared string tables (FSST symbol tables and
- * DICT value tables) and the chunks that use them: bale_symtab_from_bytes, then bale_chunk_validate_with and
+ * fuzz_symtab.c - untrusted shared string tables (FSST symbol tables, DICT
+ * value tables and CTX context models) and the chunks that use them: bale_symtab_from_bytes, then bale_chunk_validate_with and
  * bale_chunk_from_bytes_with against the table, decode, get, and encoding
  * with the table.
  *
@@ -13,7 +13,7 @@
  * the count, dtype and raw size of its header; gets (the first cached the
  * chunk's decoder, the later ones use it) agree with the full decode; an
  * index past the end is BALE_RANGE; the decoded values re-encode against the
- * table with FSST and with DICT (against it when the kind matches, with the
+ * table with FSST, DICT and CTX (against it when the kind matches, with the
  * table's flags, or self-contained when the encoder prefers)
  * to a chunk that decodes to the same values and validates with the table;
  * nothing leaks.
@@ -32,10 +32,11 @@ static void check_encode_with(const bale_values *all, const bale_symtab *tab) {
     if (all->dtype != BALE_DTYPE_STR && all->dtype != BALE_DTYPE_BYTES &&
         all->dtype != BALE_DTYPE_OBJECT)
         return;
-    /* FSST takes FSST tables, DICT takes DICT tables; each encodes on its
-     * own with the other kind. */
+    /* FSST takes FSST tables, DICT takes DICT tables, CTX CTX tables; FSST
+     * and DICT encode on their own with another kind, CTX refuses. */
     static const bale_codec_opts opts[] = {{BALE_ENC_FSST, BALE_BACKEND_NONE, 0},
-                                           {BALE_ENC_DICT, BALE_BACKEND_NONE, 0}};
+                                           {BALE_ENC_DICT, BALE_BACKEND_NONE, 0},
+                                           {BALE_ENC_CTX, BALE_BACKEND_NONE, 0}};
     for (size_t k = 0; k < sizeof opts / sizeof *opts; k++) {
         bale_chunk *again = NULL;
         if (bale_chunk_encode_with(all, &opts[k], tab, &again) != BALE_OK) continue; /* may refuse */

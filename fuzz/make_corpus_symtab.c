@@ -158,6 +158,44 @@ int main(int argc, char **argv) {
         bale_chunk_decref(esc);
         bale_symtab_decref(tab);
     }
+    /* A CTX table (kind 3, asked for by codec): names with a few common
+     * parts, and chunks against it (one with bytes no context has seen). */
+    {
+        enum { M = 600 };
+        static const char *const parts[] = {"react", "vue", "node", "util", "cli", "plugin"};
+        static char nb[M * 24];
+        static uint64_t noff[M + 1];
+        size_t pos = 0;
+        noff[0] = 0;
+        for (size_t i = 0; i < M; i++) {
+            unsigned r = (unsigned)rng();
+            pos += (size_t)snprintf(nb + pos, 24, "%s-%s%u", parts[r % 6], parts[r / 6 % 6], r % 50);
+            noff[i + 1] = pos;
+        }
+        bale_values v = {BALE_DTYPE_STR, M, nb, noff, pos};
+        bale_codec_opts ctx = {BALE_ENC_CTX, BALE_BACKEND_NONE, 0};
+        bale_symtab *tab = NULL;
+        bale_chunk *first = NULL, *odd = NULL;
+        bale_err e = bale_chunk_encode_shared(&v, &ctx, &tab, &first);
+        bale_chunk_decref(first);
+        first = NULL;
+        if (e != BALE_OK || tab == NULL) {
+            fprintf(stderr, "make_corpus_symtab: no CTX table trained\n");
+            bale_symtab_decref(tab);
+            return 1;
+        }
+        bale_values part = v;
+        part.count = 40;
+        part.data_size = noff[40];
+        if (bale_chunk_encode_with(&part, &ctx, tab, &first) == BALE_OK)
+            bad |= write_seed(argv[1], "seed-ctx-shared", tab, first);
+        nb[noff[3]] = (char)0xe9; /* a byte no context has seen: an escape */
+        if (bale_chunk_encode_with(&part, &ctx, tab, &odd) == BALE_OK)
+            bad |= write_seed(argv[1], "seed-ctx-escapes", tab, odd);
+        bale_chunk_decref(first);
+        bale_chunk_decref(odd);
+        bale_symtab_decref(tab);
+    }
     bale_thread_cleanup();
     return bad;
 }

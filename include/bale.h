@@ -173,7 +173,9 @@ typedef enum bale_backend {
     X(FSST, 5, "fsst")               /* str/bytes: symbol table, per-value */  \
     X(FRONT, 6, "front")             /* str/bytes: front coding in blocks */   \
     X(XORFLOAT, 7, "xorfloat")       /* float: xor with previous, shuffle */   \
-    X(BLOCKS, 8, "blocks")           /* str/bytes: small compressed blocks */
+    X(BLOCKS, 8, "blocks")           /* str/bytes: small compressed blocks */  \
+    X(CTX, 9, "ctx")                 /* str/bytes: order-2 context Huffman,    \
+                                        against a container's shared table */
 
 typedef enum bale_encoding {
 #define BALE__ENC_ENUM(name, code, str) BALE_ENC_##name = code,

@@ -416,6 +416,9 @@ static void run(const dataset *d, int full) {
     int n = 0;
     rows[n++] = bench_pipeline(d, cuts, nchunks, "auto", bale_codec_opts_auto());
     rows[n++] = bench_pipeline_x(d, cuts, nchunks, "auto, shared table", bale_codec_opts_auto(), 1);
+    if (!strstr(d->name, "origin"))
+        rows[n++] = bench_pipeline_x(d, cuts, nchunks, "ctx, shared table",
+                                     (bale_codec_opts){BALE_ENC_CTX, BALE_BACKEND_NONE, 0}, 1);
     if (quick) {
         if (strstr(d->name, "origin"))
             rows[n++] = bench_pipeline(d, cuts, nchunks, "dict/zstd19", (bale_codec_opts){BALE_ENC_DICT, BALE_BACKEND_ZSTD, 19});

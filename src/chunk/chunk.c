@@ -339,6 +339,14 @@ bale_err bale_chunk_from_bytes_with(const void *bytes, size_t size, const bale_s
 
 const bale_symtab *bale_chunk_symtab(const bale_chunk *chunk) { return chunk->symtab; }
 
+uint64_t bale__table_set_add(bale__table_set *set, const bale_symtab *t) {
+    if (t == NULL) return 0;
+    for (unsigned k = 0; k < set->n; k++)
+        if (set->seen[k] == t) return 0;
+    if (set->n < sizeof set->seen / sizeof *set->seen) set->seen[set->n++] = t;
+    return bale_symtab_nbytes(t);
+}
+
 /* ---- containers that share a table ------------------------------------------ */
 
 /* A chunk whose stage takes this much more (in 1/100) per value byte than
@@ -347,6 +355,10 @@ const bale_symtab *bale_chunk_symtab(const bale_chunk *chunk) { return chunk->sy
  * coding (sorted data, which drifts chunk by chunk) are always compared:
  * their training chunk is no baseline for the next ones... */
 #define SYMTAB_DRIFT_PCT 4u
+/* ... for CTX tables: a context model fits its training chunk much better
+ * than the next ones (npm names shuffled: ~9 against ~10.3 B/name), so
+ * only a larger gap is drift. */
+#define CTAB_DRIFT_PCT 15u
 /* ...and when the self-contained form wins by this much (in 1/100), the
  * shared table is retrained on this chunk for the chunks that follow (not
  * for sorted data: the next chunk drifts again).
@@ -370,22 +382,40 @@ const bale_symtab *bale_chunk_symtab(const bale_chunk *chunk) { return chunk->sy
  * (half a List chunk): it costs ~10 KB in memory and saves ~10% of each
  * chunk, so a column that fits in a chunk or two does better without. */
 #define DTAB_MIN_TRAIN_RAW (32u << 10)
+/* A container whose FSST table (of unsorted values) has encoded
+ * CTAB_SWITCH_AFTER chunks, then twice, four times as many..., tries a CTX
+ * table (an order-2 context model) on the next, and keeps it if that chunk
+ * comes out CTAB_SWITCH_GAIN_PCT smaller and the bytes saved, over as many
+ * chunks as the container has had, pay for the table's memory (130-230 KB
+ * for npm names: a small container does better with FSST).  Shuffled npm
+ * names: 12.08 -> 10.39 B/name, a get 0.8 -> 1.3 us, decode ~480 -> ~100
+ * MB/s (docs/design-strings.md, "CTX tables"). */
+#define CTAB_SWITCH_AFTER 32u
+#define CTAB_SWITCH_GAIN_PCT 5u
+/* A CTX table learns from later chunks too: at the same counts of chunks,
+ * a table that adds the chunk's counts to the current one's is kept when
+ * it makes that chunk this much smaller and pays for itself as above; at
+ * most CTAB_MAX_RETRAINS times per container (drift retrains included),
+ * since every table stays alive while chunks use it. */
+#define CTAB_RETRAIN_GAIN_PCT 1u
+#define CTAB_MAX_RETRAINS 3u
 /* Chunks with fewer value bytes than this never train a table: too little
  * data to learn from or to judge the fit by. */
 #define SYMTAB_MIN_TRAIN_BYTES 4096u
 
 bale_err bale_chunk_encode_shared(const bale_values *values, const bale_codec_opts *opts,
                                   bale_symtab **tab, bale_chunk **out) {
-    return bale__chunk_encode_shared_shift(values, opts, 0, tab, out);
+    return bale__chunk_encode_shared_shift(values, opts, 0, 0, tab, out);
 }
 
 static bale_err encode_shared(const bale_values *values, const bale_codec_opts *opts,
-                              unsigned shift, bale_symtab **tab, bale_chunk **out);
+                              unsigned shift, unsigned flags, bale_symtab **tab, bale_chunk **out);
 
 bale_err bale__chunk_encode_shared_shift(const bale_values *values, const bale_codec_opts *opts,
-                                         unsigned shift, bale_symtab **tab, bale_chunk **out) {
+                                         unsigned shift, unsigned flags, bale_symtab **tab,
+                                         bale_chunk **out) {
     int scoped = scratch_enter(values);
-    bale_err err = encode_shared(values, opts, shift, tab, out);
+    bale_err err = encode_shared(values, opts, shift, flags, tab, out);
     scratch_leave(scoped);
     return err;
 }
@@ -393,42 +423,107 @@ bale_err bale__chunk_encode_shared_shift(const bale_values *values, const bale_c
 static bale_err train(const bale_values *values, unsigned kind, unsigned shift,
                       bale_symtab **out) {
     if (kind == BALE_SYMTAB_KIND_DICT) return bale__dtab_train(values, 0, out);
+    if (kind == BALE_SYMTAB_KIND_CTX) return bale__ctab_train(values, shift, out);
     return shift ? bale__symtab_train_shift(values, shift, out) : bale_symtab_train(values, out);
 }
 
 /* A table to replace `tab` for values like these: an FSST table trained on
  * them with tab's shift; a DICT table that keeps tab's values and adds
- * theirs, at most DTAB_MAX_RETRAINS times in a row (BALE_UNSUPPORTED). */
+ * theirs; a CTX table that adds their counts to tab's.  DICT and CTX tables are replaced
+ * at most *_MAX_RETRAINS times in a row (then BALE_UNSUPPORTED). */
 static bale_err retrain(const bale_values *values, const bale_symtab *tab, bale_symtab **out) {
-    if (bale__symtab_kind(tab) == BALE_SYMTAB_KIND_DICT) {
-        BALE_RETURN_IF(bale__symtab_generation(tab) >= DTAB_MAX_RETRAINS, BALE_UNSUPPORTED);
+    unsigned kind = bale__symtab_kind(tab), gen = bale__symtab_generation(tab);
+    if (kind == BALE_SYMTAB_KIND_DICT) {
+        BALE_RETURN_IF(gen >= DTAB_MAX_RETRAINS, BALE_UNSUPPORTED);
         return bale__dtab_retrain(values, tab, out);
+    }
+    if (kind == BALE_SYMTAB_KIND_CTX) {
+        BALE_RETURN_IF(gen >= CTAB_MAX_RETRAINS, BALE_UNSUPPORTED);
+        return bale__ctab_retrain(values, tab, out);
     }
     return bale__symtab_train_shift(values, bale__symtab_shift(tab), out);
 }
 
+/* Options for a chunk encoded without a shared table: CTX needs one, so
+ * there the policy chooses. */
+static bale_codec_opts alone_opts(bale_codec_opts o) {
+    if (o.encoding == BALE_ENC_CTX) o.encoding = BALE_ENC_AUTO;
+    return o;
+}
+
+/* Whether a new CTX table `fresh` that codes this chunk in `now` bytes
+ * instead of `before` is worth keeping: `gain_pct` smaller, and the bytes
+ * saved, over as many chunks as the container has had (`chunks`: those to
+ * come are guessed to be as many), pay for the table's memory. */
+static int ctx_pays(uint64_t before, uint64_t now, unsigned gain_pct, unsigned chunks,
+                    const bale_symtab *fresh) {
+    return now * 100 < before * (100 - gain_pct) &&
+           (before - now) * chunks >= bale_symtab_nbytes(fresh);
+}
+
+/* Tries a CTX table trained on this chunk in place of the FSST table that
+ * encoded it as `c`, after `chunks` chunks: keeps it (ctx_pays), and
+ * finishes the chunk with it.  1 if switched. */
+static int try_ctx(const bale_values *values, const bale_codec_opts *o, unsigned chunks,
+                   bale_symtab **tab, draft *c, bale_chunk **out) {
+    bale_symtab *fresh;
+    draft u;
+    if (bale__ctab_train(values, 0, &fresh) != BALE_OK) return 0;
+    bale_codec_opts co = *o;
+    co.encoding = BALE_ENC_CTX;
+    int won = 0;
+    if (draft_encode(values, &co, fresh, &u) == BALE_OK) {
+        won = u.res.symtab != NULL &&
+              ctx_pays(draft_size(c), draft_size(&u), CTAB_SWITCH_GAIN_PCT, chunks, fresh) &&
+              draft_finish(&u, values, out) == BALE_OK;
+        if (!won) draft_drop(&u);
+    }
+    if (!won) {
+        bale_symtab_decref(fresh);
+        return 0;
+    }
+    bale__symtab_set_uses(fresh, chunks);
+    draft_drop(c);
+    bale_symtab_decref(*tab);
+    *tab = fresh;
+    return 1;
+}
+
+static bale_err encode_alone(const bale_values *values, bale_codec_opts o, bale_chunk **out) {
+    o = alone_opts(o);
+    return bale_chunk_encode(values, &o, out);
+}
+
 static bale_err encode_shared(const bale_values *values, const bale_codec_opts *opts,
-                              unsigned shift, bale_symtab **tab, bale_chunk **out) {
+                              unsigned shift, unsigned flags, bale_symtab **tab, bale_chunk **out) {
     BALE_RETURN_IF(values == NULL || tab == NULL || out == NULL, BALE_INVALID);
     bale_codec_opts o = opts ? *opts : bale_codec_opts_auto();
     unsigned kind = bale__values_check(values) == BALE_OK ? bale__policy_str_table_kind(values) : 0;
-    bale_encoding enc = kind == BALE_SYMTAB_KIND_DICT ? BALE_ENC_DICT : BALE_ENC_FSST;
+    /* CTX takes the values FSST would: asked for, or the container's model
+     * (auto switches to it: try_ctx); asked for, every value a table can. */
+    if (kind != 0 && o.encoding == BALE_ENC_CTX) kind = BALE_SYMTAB_KIND_CTX;
+    if (kind == BALE_SYMTAB_KIND_FSST && *tab != NULL &&
+        bale__symtab_kind(*tab) == BALE_SYMTAB_KIND_CTX)
+        kind = BALE_SYMTAB_KIND_CTX;
+    bale_encoding enc = kind == BALE_SYMTAB_KIND_DICT  ? BALE_ENC_DICT
+                        : kind == BALE_SYMTAB_KIND_CTX ? BALE_ENC_CTX
+                                                       : BALE_ENC_FSST;
     int table_ok = kind != 0 && (o.encoding == BALE_ENC_AUTO || o.encoding == enc) &&
                    (o.backend == BALE_BACKEND_AUTO || o.backend == BALE_BACKEND_NONE);
     /* A chunk unlike the column's table (a DICT column that grew many
      * distinct values, say) is encoded on its own. */
     if (!table_ok || (*tab != NULL && bale__symtab_kind(*tab) != kind))
-        return bale_chunk_encode(values, &o, out);
+        return encode_alone(values, o, out);
     int small = values->data_size < SYMTAB_MIN_TRAIN_BYTES ||
                 (kind == BALE_SYMTAB_KIND_DICT && bale__values_raw_size(values) < DTAB_MIN_TRAIN_RAW);
     draft c, own;
     bale_err err;
     if (*tab == NULL) {
-        if (small) return bale_chunk_encode(values, &o, out);
+        if (small) return encode_alone(values, o, out);
         /* The first chunk: train the container's table on it. */
         bale_symtab *fresh;
         err = train(values, kind, shift, &fresh);
-        if (err == BALE_UNSUPPORTED) return bale_chunk_encode(values, &o, out); /* too many values */
+        if (err == BALE_UNSUPPORTED) return encode_alone(values, o, out); /* too many values */
         BALE_FORWARD_IF_ERROR(err);
         err = draft_encode(values, &o, fresh, &c);
         if (err == BALE_OK) err = draft_finish(&c, values, out);
@@ -441,19 +536,31 @@ static bale_err encode_shared(const bale_values *values, const bale_codec_opts *
     }
     BALE_FORWARD_IF_ERROR(draft_encode(values, &o, *tab, &c));
     uint64_t cs = draft_size(&c);
-    if (kind == BALE_SYMTAB_KIND_DICT && !small && c.res.symtab != NULL &&
-        c.res.backend == BALE_BACKEND_NONE && /* the payload is the stage */
-        bale__dtab_stage_escapes(c.buf.data + DRAFT_PREFIX, c.buf.size - DRAFT_PREFIX) >=
-            DTAB_RETRAIN_MIN_ESCAPES) {
-        /* Values the table lacks (a column whose first chunk did not hold
-         * every category): a table with them too, if this chunk shows it
-         * pays.  Older chunks keep the old table. */
+    /* Chunks the container has encoded against its tables (a table made in
+     * place of another takes over its count); CTX tables are tried at
+     * powers of two from CTAB_SWITCH_AFTER on. */
+    unsigned uses = bale__symtab_count_use(*tab);
+    int ctx_time = uses >= CTAB_SWITCH_AFTER && (uses & (uses - 1)) == 0;
+    /* A DICT table lacks values this chunk has (a column whose first chunk
+     * did not hold every category); a CTX table has learnt from fewer
+     * chunks than it may.  Either way: a retrained table, kept if this
+     * chunk shows it pays.  Older chunks keep the old table. */
+    int dict_grows = kind == BALE_SYMTAB_KIND_DICT && c.res.backend == BALE_BACKEND_NONE &&
+                     /* the payload is the stage */
+                     bale__dtab_stage_escapes(c.buf.data + DRAFT_PREFIX,
+                                              c.buf.size - DRAFT_PREFIX) >= DTAB_RETRAIN_MIN_ESCAPES;
+    int ctx_learns = kind == BALE_SYMTAB_KIND_CTX && ctx_time &&
+                     bale__symtab_generation(*tab) < CTAB_MAX_RETRAINS;
+    if (!small && c.res.symtab != NULL && (dict_grows || ctx_learns)) {
         bale_symtab *fresh;
         draft u;
         if (retrain(values, *tab, &fresh) == BALE_OK) {
             if (draft_encode(values, &o, fresh, &u) == BALE_OK) {
-                if (u.res.symtab != NULL && draft_size(&u) * 100 < cs * (100 - DTAB_RETRAIN_GAIN_PCT) &&
-                    draft_finish(&u, values, out) == BALE_OK) {
+                uint64_t us = draft_size(&u);
+                int keep = dict_grows ? us * 100 < cs * (100 - DTAB_RETRAIN_GAIN_PCT)
+                                      : ctx_pays(cs, us, CTAB_RETRAIN_GAIN_PCT, uses, fresh);
+                if (u.res.symtab != NULL && keep && draft_finish(&u, values, out) == BALE_OK) {
+                    if (ctx_learns) bale__symtab_set_uses(fresh, uses);
                     draft_drop(&c);
                     bale_symtab_decref(*tab);
                     *tab = fresh;
@@ -464,13 +571,19 @@ static bale_err encode_shared(const bale_values *values, const bale_codec_opts *
             bale_symtab_decref(fresh);
         }
     }
+    int sorted = kind == BALE_SYMTAB_KIND_FSST && (bale__symtab_flags(*tab) & 1u) != 0; /* FRONT */
+    if (kind == BALE_SYMTAB_KIND_FSST && !sorted && o.encoding == BALE_ENC_AUTO && !small &&
+        !(flags & BALE__SHARED_NO_CTX) && c.res.symtab != NULL && ctx_time &&
+        try_ctx(values, &o, uses, tab, &c, out))
+        return BALE_OK;
     uint64_t fit = bale__symtab_fit(*tab);
     uint64_t got = cs * 8 * 1024 / (values->data_size ? values->data_size : 1);
-    int sorted = (bale__symtab_flags(*tab) & 1u) != 0; /* BALE_FSST_FRONT */
-    if (small || c.res.symtab == NULL || (!sorted && got * 100 <= fit * (100 + SYMTAB_DRIFT_PCT)))
+    unsigned drift = kind == BALE_SYMTAB_KIND_CTX ? CTAB_DRIFT_PCT : SYMTAB_DRIFT_PCT;
+    if (small || c.res.symtab == NULL || (!sorted && got * 100 <= fit * (100 + drift)))
         return draft_finish(&c, values, out);
     /* The data has drifted from the table: a table of the chunk's own? */
-    err = draft_encode(values, &o, NULL, &own);
+    bale_codec_opts oo = alone_opts(o);
+    err = draft_encode(values, &oo, NULL, &own);
     if (err != BALE_OK) {
         draft_drop(&c);
         return err;

@@ -80,9 +80,14 @@ typedef struct bale__chunk_header {
 
 /* bale_chunk_encode_shared, where a table trained here (when `*tab` is
  * NULL) gets blocks of 1 << `shift` values (bale__symtab_train_shift; 0:
- * the default).  A retrained table keeps the shift of the one it replaces. */
+ * the default).  A retrained table keeps the shift of the one it replaces.
+ * `flags`: BALE__SHARED_NO_CTX keeps the auto policy from switching the
+ * container to a CTX table (slower gets: a Dict's lookups decode keys and
+ * values, and must stay fast); codec "ctx" still uses one. */
+#define BALE__SHARED_NO_CTX 1u
 bale_err bale__chunk_encode_shared_shift(const bale_values *values, const bale_codec_opts *opts,
-                                         unsigned shift, bale_symtab **tab, bale_chunk **out);
+                                         unsigned shift, unsigned flags, bale_symtab **tab,
+                                         bale_chunk **out);
 
 /* Parses and checks the header fields of untrusted bytes (not the payload).
  * BALE_OK, BALE_CORRUPT, BALE_UNSUPPORTED. */
@@ -94,5 +99,16 @@ bale_err bale__chunk_parse_header(const uint8_t *bytes, size_t size,
  * frees with bale__free(*owned). */
 bale_err bale__chunk_stage(const bale_chunk *chunk, const uint8_t **stage,
                            size_t *stage_size, uint8_t **owned);
+
+/* Shared tables counted once among many chunks (a container's nbytes): a
+ * container has a few (retrains are bounded); past 64 a table may count
+ * twice.  Zero-initialise. */
+typedef struct bale__table_set {
+    const bale_symtab *seen[64];
+    unsigned n;
+} bale__table_set;
+/* The bytes of `t` (bale_symtab_nbytes) the first time the set sees it,
+ * else 0; 0 for NULL. */
+uint64_t bale__table_set_add(bale__table_set *set, const bale_symtab *t);
 
 #endif

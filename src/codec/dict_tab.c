@@ -132,50 +132,6 @@ fail:
     return err;
 }
 
-/* ---- bits, MSB first ------------------------------------------------------ */
-
-/* Reads [p, end) MSB first; past the end it reads zero bits, and `used`
- * tells the caller whether it went past. */
-typedef struct bitr {
-    const uint8_t *p, *end;
-    uint64_t buf; /* next bits at the top */
-    unsigned n;   /* valid bits in buf */
-    uint64_t used, avail; /* bits consumed; bits in the block */
-} bitr;
-
-static inline void bitr_init(bitr *b, const uint8_t *p, const uint8_t *end) {
-    b->p = p;
-    b->end = end;
-    b->buf = 0;
-    b->n = 0;
-    b->used = 0;
-    b->avail = (uint64_t)(end - p) * 8;
-}
-static inline void bitr_refill(bitr *b) {
-    if (BALE_LIKELY(b->end - b->p >= 8)) {
-        /* Whole bytes up to 56..63 valid bits; the bits of the next byte
-         * that also land in buf are the ones a later refill ORs in again. */
-        uint64_t w;
-        memcpy(&w, b->p, 8);
-        b->buf |= __builtin_bswap64(w) >> b->n;
-        b->p += (63 - b->n) >> 3;
-        b->n |= 56;
-        return;
-    }
-    while (b->n <= 56) {
-        uint64_t x = b->p < b->end ? *b->p++ : 0;
-        b->buf |= x << (56 - b->n);
-        b->n += 8;
-    }
-}
-static inline uint32_t bitr_take(bitr *b, unsigned len) { /* len 1..32, after a refill */
-    uint32_t v = (uint32_t)(b->buf >> (64 - len));
-    b->buf <<= len;
-    b->n -= len;
-    b->used += len;
-    return v;
-}
-
 static unsigned bits_for(uint64_t n) { /* bits to write 0..n-1 */
     unsigned b = 0;
     while (n > 1 && ((uint64_t)1 << b) < n) b++;
@@ -337,15 +293,15 @@ static bale_err view_parse(const bale_symtab *tab, uint64_t count, const uint8_t
 /* The next value of a block: its id (value s < k of the table, or k +
  * escape index).  Reads stay within the block; the caller checks the bits
  * used against the block's once it is done. */
-static inline bale_err next_id(const dview *v, bitr *br, uint32_t *id) {
+static inline bale_err next_id(const dview *v, bale__bitr *br, uint32_t *id) {
     const bale__dtab *d = v->d;
-    bitr_refill(br);
+    bale__bitr_refill(br);
     uint16_t e = d->table[br->buf >> (64 - DTAB_TBITS)];
     unsigned len = e >> 10, s = e & 1023u;
     BALE_RETURN_IF(len == 0, BALE_CORRUPT); /* a code the table does not have */
-    (void)bitr_take(br, len);
+    (void)bale__bitr_take(br, len);
     if (BALE_UNLIKELY(s == d->k)) {
-        uint32_t j = v->eb ? bitr_take(br, v->eb) : 0;
+        uint32_t j = v->eb ? bale__bitr_take(br, v->eb) : 0;
         BALE_RETURN_IF(j >= v->nesc, BALE_CORRUPT);
         s = d->k + j;
     }
@@ -402,8 +358,8 @@ bale_err bale__dtab_decode(const bale_symtab *tab, bale_dtype dtype, uint64_t co
     for (uint64_t b = 0; b < v.nblocks; b++) {
         uint64_t size = bale__str_load_uint(v.sizes + b * v.sw, v.sw); /* they add up: parsed */
         uint64_t hi = count - i < bsize ? count : i + bsize;
-        bitr br;
-        bitr_init(&br, v.body + start, v.body + start + size);
+        bale__bitr br;
+        bale__bitr_init(&br, v.body + start, v.body + start + size);
         for (; i < hi; i++) {
             uint32_t id;
             if (next_id(&v, &br, &id) != BALE_OK) goto fail;
@@ -442,8 +398,8 @@ bale_err bale__dtab_get(const bale_symtab *tab, bale_dtype dtype, uint64_t count
     BALE_FORWARD_IF_ERROR(view_parse(tab, count, src, n, &v));
     uint64_t b = index >> v.shift, start, size;
     BALE_FORWARD_IF_ERROR(block_span(&v, b, &start, &size));
-    bitr br;
-    bitr_init(&br, v.body + start, v.body + start + size);
+    bale__bitr br;
+    bale__bitr_init(&br, v.body + start, v.body + start + size);
     uint32_t id = 0;
     for (uint64_t i = b << v.shift; i <= index; i++) BALE_FORWARD_IF_ERROR(next_id(&v, &br, &id));
     BALE_RETURN_IF(br.used > br.avail, BALE_CORRUPT);

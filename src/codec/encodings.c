@@ -11,6 +11,7 @@ static const bale__encoding_impl *const encodings[] = {
     &bale__enc_plain, &bale__enc_for,   &bale__enc_delta,
     &bale__enc_dict,  &bale__enc_shuffle, &bale__enc_fsst,
     &bale__enc_front, &bale__enc_xorfloat, &bale__enc_blocks,
+    &bale__enc_ctx,
 };
 
 const bale__encoding_impl *bale__encoding_find(bale_encoding id) {
@@ -20,7 +21,10 @@ const bale__encoding_impl *bale__encoding_find(bale_encoding id) {
 }
 
 const bale__tab_ops *bale__encoding_tab_ops(bale_encoding id) {
-    return id == BALE_ENC_FSST ? &bale__fsst_tab_ops : id == BALE_ENC_DICT ? &bale__dict_tab_ops : NULL;
+    return id == BALE_ENC_FSST   ? &bale__fsst_tab_ops
+           : id == BALE_ENC_DICT ? &bale__dict_tab_ops
+           : id == BALE_ENC_CTX  ? &bale__ctx_tab_ops
+                                 : NULL;
 }
 
 const char *bale_encoding_name(bale_encoding encoding) {

@@ -678,9 +678,10 @@ typedef struct symtab_fsst {
 
 struct bale_symtab {
     _Atomic int64_t refcount;
-    unsigned kind;        /* BALE_SYMTAB_KIND_FSST, or _DICT (then fsst and
-                             dec are NULL, dtab is set) */
+    unsigned kind;        /* BALE_SYMTAB_KIND_FSST, _DICT or _CTX (then fsst
+                             and dec are NULL, dtab or ctab is set) */
     unsigned generation;  /* in memory only: tables retrained before this one */
+    _Atomic unsigned uses; /* in memory only: bale__symtab_count_use calls */
     uint64_t id;
     unsigned flags;       /* FSST: BALE_FSST_FRONT and BALE_FSST_HUFF (always); DICT: 0 */
     unsigned A;           /* FSST Huffman alphabet: nsym + 2 (+ 256 with FRONT) */
@@ -689,6 +690,7 @@ struct bale_symtab {
     symtab_fsst *fsst;    /* kind FSST (owned) */
     fsst_dec *dec;        /* kind FSST: its decoder (owned), full-width table */
     bale__dtab *dtab;     /* kind DICT: the parsed table (owned) */
+    bale__ctab *ctab;     /* kind CTX: the parsed table (owned) */
     size_t size;
     uint8_t *bytes;       /* the serialized table (owned) */
 };
@@ -1871,6 +1873,7 @@ const bale__tab_ops bale__fsst_tab_ops = {
 static void symtab_init(bale_symtab *t, unsigned kind, uint64_t id, unsigned flags, uint32_t fit,
                         unsigned shift, uint8_t *copy, size_t size) {
     atomic_init(&t->refcount, 1);
+    atomic_init(&t->uses, 0);
     t->kind = kind;
     t->id = id;
     t->flags = flags;
@@ -1880,18 +1883,21 @@ static void symtab_init(bale_symtab *t, unsigned kind, uint64_t id, unsigned fla
     t->bytes = copy;
 }
 
-/* A DICT table (kind 2), its header checked: the rest is parsed by
- * dict_tab.c.  Shift 0 is the DICT default. */
-static bale_err dict_symtab_build(const uint8_t *bytes, size_t size, bale__reader *r,
-                                  unsigned shift, uint64_t id, uint32_t fit, bale_symtab **out) {
+/* A DICT table (kind 2) or CTX table (kind 3), its header checked: the rest
+ * is parsed by dict_tab.c or ctx_tab.c.  Shift 0 is the kind's default. */
+static bale_err other_symtab_build(const uint8_t *bytes, size_t size, bale__reader *r,
+                                   unsigned kind, unsigned shift, uint64_t id, uint32_t fit,
+                                   bale_symtab **out) {
     bale_symtab *t = bale__calloc(1, sizeof *t);
     uint8_t *copy = bale__malloc(size);
     bale_err err = BALE_NOMEM;
     if (t == NULL || copy == NULL) goto fail;
-    if ((err = bale__dtab_parse(r, &t->dtab)) != BALE_OK) goto fail;
+    int dict = kind == BALE_SYMTAB_KIND_DICT;
+    err = dict ? bale__dtab_parse(r, &t->dtab) : bale__ctab_parse(r, &t->ctab);
+    if (err != BALE_OK) goto fail;
     memcpy(copy, bytes, size);
-    symtab_init(t, BALE_SYMTAB_KIND_DICT, id, 0, fit, shift ? shift : BALE_DTAB_BLOCK_SHIFT, copy,
-                size);
+    if (!shift) shift = dict ? BALE_DTAB_BLOCK_SHIFT : BALE_CTAB_BLOCK_SHIFT;
+    symtab_init(t, kind, id, 0, fit, shift, copy, size);
     *out = t;
     return BALE_OK;
 fail:
@@ -1910,9 +1916,9 @@ static bale_err symtab_build(const uint8_t *bytes, size_t size, bale_symtab **ou
     uint32_t fit = bale__reader_u32(&r);
     BALE_RETURN_IF(r.bad || magic != BALE_SYMTAB_MAGIC || version == 0, BALE_CORRUPT);
     BALE_RETURN_IF(version > BALE_SYMTAB_VERSION, BALE_UNSUPPORTED);
-    int dict = kind == BALE_SYMTAB_KIND_DICT;
+    int other = kind == BALE_SYMTAB_KIND_DICT || kind == BALE_SYMTAB_KIND_CTX;
     BALE_RETURN_IF(shift > BALE_STR_MAX_BLOCK_SHIFT ||
-                       (dict ? flags != 0
+                       (other ? flags != 0
                              : kind != BALE_SYMTAB_KIND_FSST || !(flags & BALE_FSST_HUFF) ||
                                    (flags & ~BALE_FSST_ALL_FLAGS)),
                    BALE_CORRUPT);
@@ -1920,7 +1926,7 @@ static bale_err symtab_build(const uint8_t *bytes, size_t size, bale_symtab **ou
     BALE_RETURN_IF(id != bale__hash64(bytes + BALE_SYMTAB_HASHED_FROM, size - BALE_SYMTAB_HASHED_FROM, 0),
                    BALE_CHECKSUM);
 #endif
-    if (dict) return dict_symtab_build(bytes, size, &r, shift, id, fit, out);
+    if (other) return other_symtab_build(bytes, size, &r, kind, shift, id, fit, out);
     bale_symtab *t = bale__calloc(1, sizeof *t);
     symtab_fsst *f = bale__calloc(1, sizeof *f);
     uint8_t *copy = bale__malloc(size);
@@ -2073,13 +2079,21 @@ unsigned bale__symtab_shift(const bale_symtab *tab) { return tab->shift; }
 unsigned bale__symtab_kind(const bale_symtab *tab) { return tab->kind; }
 unsigned bale__symtab_generation(const bale_symtab *tab) { return tab->generation; }
 void bale__symtab_set_generation(bale_symtab *tab, unsigned g) { tab->generation = g; }
+unsigned bale__symtab_count_use(bale_symtab *tab) {
+    return atomic_fetch_add_explicit(&tab->uses, 1, memory_order_relaxed) + 1;
+}
+void bale__symtab_set_uses(bale_symtab *tab, unsigned n) {
+    atomic_store_explicit(&tab->uses, n, memory_order_relaxed);
+}
 const bale__dtab *bale__symtab_dtab(const bale_symtab *tab) { return tab->dtab; }
+const bale__ctab *bale__symtab_ctab(const bale_symtab *tab) { return tab->ctab; }
 uint64_t bale_symtab_nbytes(const bale_symtab *tab) {
     /* its three allocations (struct, bytes, decoder or DICT table), as
      * bale_memory_live counts them: requested sizes, no allocator prefixes */
     return sizeof *tab + tab->size +
-           (tab->kind == BALE_SYMTAB_KIND_DICT ? bale__dtab_nbytes(tab->dtab)
-                                               : sizeof *tab->fsst + tab->dec->nbytes);
+           (tab->kind == BALE_SYMTAB_KIND_DICT  ? bale__dtab_nbytes(tab->dtab)
+            : tab->kind == BALE_SYMTAB_KIND_CTX ? bale__ctab_nbytes(tab->ctab)
+                                                : sizeof *tab->fsst + tab->dec->nbytes);
 }
 bale_symtab *bale_symtab_incref(bale_symtab *tab) {
     if (tab) atomic_fetch_add_explicit(&tab->refcount, 1, memory_order_relaxed);
@@ -2092,6 +2106,7 @@ void bale_symtab_decref(bale_symtab *tab) {
         bale__free(tab->fsst);
         bale__free(tab->dec);
         bale__dtab_free(tab->dtab);
+        bale__ctab_free(tab->ctab);
         bale__free(tab);
     }
 }

@@ -13,7 +13,8 @@
  *                                       a whole anyway; zstd sees more context)
  *   otherwise (names, keys, words)   -> FSST (with front coding and Huffman
  *                                       when they pay), no backend, so that
- *                                       one value decodes in ~1 us
+ *                                       one value decodes in ~1 us; or CTX
+ *                                       against the container's CTX table
  * and in each case the result is compared with PLAIN without backend (sized
  * without being built), so incompressible data (random bytes) never grows
  * by more than a header.
@@ -139,6 +140,9 @@ bale_err bale__policy_varwidth(const bale_values *in, int level,
     } else if (c == STR_LONG) {
         err = try_pipeline(in, BALE_ENC_PLAIN, BALE_BACKEND_ZSTD,
                            level ? level : STR_LONG_ZSTD_LEVEL, NULL, &best, &best_result, &have);
+    } else if (kind == BALE_SYMTAB_KIND_CTX) {
+        /* The container's context model (a container of many such values). */
+        err = try_pipeline(in, BALE_ENC_CTX, BALE_BACKEND_NONE, 0, tab, &best, &best_result, &have);
     } else {
         /* With the container's FSST table when it has one. */
         err = try_pipeline(in, BALE_ENC_FSST, BALE_BACKEND_NONE, 0,

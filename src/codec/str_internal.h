@@ -58,12 +58,18 @@ bale_err bale__fsst_get_with(const bale__fsst_dec *dec, const bale_symtab *tab, 
 #define BALE_SYMTAB_VERSION 1
 #define BALE_SYMTAB_KIND_FSST 1 /* FSST symbols and a Huffman code over them */
 #define BALE_SYMTAB_KIND_DICT 2 /* distinct values and a Huffman code over them */
+#define BALE_SYMTAB_KIND_CTX 3  /* Huffman codes per context of two bytes */
 #define BALE_SYMTAB_HASHED_FROM 16
 unsigned bale__symtab_kind(const bale_symtab *tab);
 /* How many retrains led to this table (kept in memory only, 0 when loaded):
  * containers bound how often they replace a table. */
 unsigned bale__symtab_generation(const bale_symtab *tab);
 void bale__symtab_set_generation(bale_symtab *tab, unsigned g);
+/* Counts one more chunk encoded against the table (in memory only); the
+ * count with this one. */
+unsigned bale__symtab_count_use(bale_symtab *tab);
+/* Sets that count (a table made in place of another takes over its count). */
+void bale__symtab_set_uses(bale_symtab *tab, unsigned n);
 
 /* Canonical Huffman code lengths (none above maxlen <= 11) for A <= 513
  * symbols with frequencies `freq` (0 = unused: length 0), and the canonical
@@ -104,6 +110,36 @@ bale_err bale__dtab_decode(const bale_symtab *tab, bale_dtype dtype, uint64_t co
 bale_err bale__dtab_get(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
                         const uint8_t *src, size_t n, uint64_t index, bale_values *out);
 int bale__dtab_stage_uses_tab(bale_dtype dtype, uint64_t count, const uint8_t *src, size_t n);
+
+/* ---- CTX tables (kind 3, ctx_tab.c) ----------------------------------------
+ * An order-2 context model of a column's strings: a Huffman code over the
+ * next byte (or the end of the value) for each context of two bytes seen
+ * often enough, and an order-0 code for the rest.  CTX stages (encoding
+ * BALE_ENC_CTX) hold only codes, in blocks of 1 << shift values, so a get
+ * decodes the values of one block up to its own (docs/design-strings.md,
+ * "CTX tables"). */
+#define BALE_CTAB_MAX_LEN 11u     /* longest code, bits */
+#define BALE_CTAB_MAX_CTX 4096u   /* context tables at most */
+#define BALE_CTAB_BLOCK_SHIFT 3   /* 16 values a block unless trained otherwise */
+typedef struct bale__ctab bale__ctab;
+/* Parses the kind's body from `r` (all of what is left); BALE_CORRUPT. */
+bale_err bale__ctab_parse(bale__reader *r, bale__ctab **out);
+void bale__ctab_free(bale__ctab *c); /* NULL ok */
+uint64_t bale__ctab_nbytes(const bale__ctab *c);
+const bale__ctab *bale__symtab_ctab(const bale_symtab *tab);
+/* Trains a CTX table on `in` (str/bytes/object; at most its first MiB of
+ * value bytes).  `shift` 0: the default block size. */
+bale_err bale__ctab_train(const bale_values *in, unsigned shift, bale_symtab **out);
+/* A table for `in` that starts from what `base` (a CTX table) learnt (its
+ * weights and code lengths), with its shift. */
+bale_err bale__ctab_retrain(const bale_values *in, const bale_symtab *base, bale_symtab **out);
+/* The CTX stage against a table, and its decode and get (the contracts of
+ * an encoding's). */
+bale_err bale__ctab_encode(const bale_values *in, const bale_symtab *tab, bale__buf *out);
+bale_err bale__ctab_decode(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
+                           const uint8_t *src, size_t n, uint64_t data_size, bale_values *out);
+bale_err bale__ctab_get(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
+                        const uint8_t *src, size_t n, uint64_t index, bale_values *out);
 
 /* BLOCKS encoding with an explicit block size and backend (LZ4 or ZSTD) and
  * level. */
@@ -152,6 +188,49 @@ static inline bale_err bale__bitw_flush(bale__bitw *b) {
     b->n = 0;
     b->acc = 0;
     return BALE_OK;
+}
+
+/* ---- bit reader, MSB first (DICT-table and CTX-table codes) ---------------
+ * Reads [p, end) MSB first; past the end it reads zero bits, and `used`
+ * tells the caller whether it went past. */
+typedef struct bale__bitr {
+    const uint8_t *p, *end;
+    uint64_t buf; /* next bits at the top */
+    unsigned n;   /* valid bits in buf */
+    uint64_t used, avail; /* bits consumed; bits in the block */
+} bale__bitr;
+
+static inline void bale__bitr_init(bale__bitr *b, const uint8_t *p, const uint8_t *end) {
+    b->p = p;
+    b->end = end;
+    b->buf = 0;
+    b->n = 0;
+    b->used = 0;
+    b->avail = (uint64_t)(end - p) * 8;
+}
+static inline void bale__bitr_refill(bale__bitr *b) {
+    if (BALE_LIKELY(b->end - b->p >= 8)) {
+        /* Whole bytes up to 56..63 valid bits; the bits of the next byte
+         * that also land in buf are the ones a later refill ORs in again. */
+        uint64_t w;
+        memcpy(&w, b->p, 8);
+        b->buf |= __builtin_bswap64(w) >> b->n;
+        b->p += (63 - b->n) >> 3;
+        b->n |= 56;
+        return;
+    }
+    while (b->n <= 56) {
+        uint64_t x = b->p < b->end ? *b->p++ : 0;
+        b->buf |= x << (56 - b->n);
+        b->n += 8;
+    }
+}
+static inline uint32_t bale__bitr_take(bale__bitr *b, unsigned len) { /* len 1..32, after a refill */
+    uint32_t v = (uint32_t)(b->buf >> (64 - len));
+    b->buf <<= len;
+    b->n -= len;
+    b->used += len;
+    return v;
 }
 
 /* Reads a varint from [*p, end); sets *bad on overrun or overlong input. */

@@ -162,6 +162,10 @@ static inline uint8_t bale__reader_u8(bale__reader *r) {
     const uint8_t *p = bale__reader_take(r, 1);
     return p ? p[0] : 0;
 }
+static inline uint16_t bale__reader_u16(bale__reader *r) {
+    const uint8_t *p = bale__reader_take(r, 2);
+    return p ? (uint16_t)(p[0] | p[1] << 8) : 0;
+}
 static inline uint32_t bale__reader_u32(bale__reader *r) {
     const uint8_t *p = bale__reader_take(r, 4);
     return p ? bale__load32(p) : 0;

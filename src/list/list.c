@@ -30,6 +30,7 @@
  */
 #include "bale_list.h"
 
+#include "../chunk/chunk_internal.h"
 #include "../common/common_internal.h"
 
 #include <stdatomic.h>
@@ -1166,15 +1167,17 @@ bale_err bale_list_find(bale_list *l, const bale_values *one, uint64_t start, ui
 
 uint64_t bale_list_nbytes(const bale_list *l) {
     uint64_t n = sizeof *l + l->cap * sizeof(seg);
-    /* The current shared table, split among the lists that share it is not
-     * known here: counted whole (it is ~20 KB); tables that only older
-     * chunks still use are not counted. */
-    if (l->symtab) n += bale_symtab_nbytes(l->symtab);
+    /* Shared tables: the current one and those older chunks still use,
+     * each once (a container has a few: retrains are bounded), whole even
+     * when other lists share them (what they hold is not known here). */
+    bale__table_set tabs = {0};
+    n += bale__table_set_add(&tabs, l->symtab);
     for (uint64_t k = 0; k < l->nseg; k++) {
         const seg *s = &l->segs[k];
         if (s->chunk) {
             int64_t rc = bale_chunk_refcount(s->chunk);
             n += bale_chunk_nbytes(s->chunk) / (uint64_t)(rc > 0 ? rc : 1);
+            n += bale__table_set_add(&tabs, bale_chunk_symtab(s->chunk));
         }
         if (s->blk) n += block_bytes(s->blk) / (uint64_t)(s->blk->refcount > 0 ? s->blk->refcount : 1);
     }

@@ -595,6 +595,145 @@ static void assert_every_get(const bale_chunk *c, const bale_values *want) {
     }
 }
 
+/* Package-like names: words joined by '-', some scoped, a few odd bytes. */
+static void make_names(strset *s, int n, uint64_t salt) {
+    static const char *const words[] = {"react", "vue", "node", "js", "utils", "plugin", "core",
+                                        "cli", "api", "babel", "loader", "types", "config", "web"};
+    ss_init(s, BALE_DTYPE_STR);
+    for (int i = 0; i < n; i++) {
+        char buf[96];
+        int m = 0;
+        uint64_t x = rnd() ^ salt;
+        if (x % 5 == 0) m += snprintf(buf + m, sizeof buf - (size_t)m, "@%s/", words[x / 7 % 14]);
+        for (int w = 0; w < 1 + (int)(x / 3 % 3); w++)
+            m += snprintf(buf + m, sizeof buf - (size_t)m, "%s%s", w ? "-" : "", words[rnd() % 14]);
+        if (x % 11 == 0) buf[m++] = (char)(0x80 + x % 100); /* bytes no context has seen */
+        if (x % 97 == 0) m = 0;                             /* the empty string */
+        ss_add(s, buf, (size_t)m);
+    }
+}
+
+/* CTX tables (kind 3): asked for by codec, trained on a container's first
+ * chunk; round trip, gets, loading with the table only, corrupt tables and
+ * stages, every allocation failure. */
+static void test_ctx_table(void) {
+    strset a, b;
+    make_names(&a, 3000, 0);
+    make_names(&b, 2000, 12345);
+    bale_codec_opts ctx = {BALE_ENC_CTX, BALE_BACKEND_NONE, 0};
+    bale_symtab *t = NULL;
+    bale_chunk *c, *d;
+    /* alone (no container) there is no model: refused */
+    ASSERT_ERR(bale_chunk_encode(&a.v, &ctx, &c), BALE_UNSUPPORTED);
+    /* too little to train on: encoded as auto would */
+    bale_values head = sub_values(&a.v, 0, 20);
+    ASSERT_OK(bale_chunk_encode_shared(&head, &ctx, &t, &c));
+    ASSERT_TRUE(t == NULL && bale_chunk_encoding(c) != BALE_ENC_CTX);
+    bale_chunk_decref(c);
+    free(head.offsets);
+    ASSERT_OK(bale_chunk_encode_shared(&a.v, &ctx, &t, &c));
+    size_t tsize;
+    const uint8_t *tb = bale_symtab_bytes(t, &tsize);
+    ASSERT_TRUE(t != NULL && tb[5] == BALE_SYMTAB_KIND_CTX && bale_chunk_symtab(c) == t);
+    ASSERT_EQ(bale_chunk_encoding(c), BALE_ENC_CTX);
+    bale_symtab *first = bale_symtab_incref(t);
+    /* other data: the same table, or one retrained on it too */
+    ASSERT_OK(bale_chunk_encode_shared(&b.v, &ctx, &t, &d));
+    ASSERT_TRUE(bale_chunk_symtab(d) == t && bale_chunk_symtab(c) == first);
+    bale_symtab_decref(first);
+    tb = bale_symtab_bytes(t, &tsize);
+    bale_values out;
+    const bale_values *want[2] = {&a.v, &b.v};
+    bale_chunk *got[2] = {c, d};
+    for (int k = 0; k < 2; k++) {
+        ASSERT_OK(bale_chunk_decode(got[k], &out));
+        tu_assert_same(want[k], &out);
+        bale_values_free(&out);
+        assert_every_get(got[k], want[k]);
+    }
+    /* smaller than FSST on the same values */
+    bale_chunk *f;
+    ASSERT_OK(bale_chunk_encode(&b.v, NULL, &f));
+    ASSERT_TRUE(bale_chunk_encoded_size(d) < bale_chunk_encoded_size(f));
+    bale_chunk_decref(f);
+    /* loading: with its table only */
+    size_t n;
+    const uint8_t *db = bale_chunk_bytes(d, &n);
+    bale_chunk *back;
+    ASSERT_ERR(bale_chunk_from_bytes(db, n, &back), BALE_CORRUPT);
+    bale_symtab *t2;
+    ASSERT_OK(bale_symtab_from_bytes(tb, tsize, &t2));
+    ASSERT_OK(bale_chunk_from_bytes_with(db, n, t2, &back));
+    assert_every_get(back, &b.v);
+    bale_chunk_decref(back);
+    bale_symtab_decref(t2);
+    /* corrupt or truncated tables: refused, never a crash */
+    uint8_t *tc = malloc(tsize);
+    for (size_t i = 0; i < tsize; i++) {
+        memcpy(tc, tb, tsize);
+        tc[i] ^= 0x41;
+        bale_symtab *x = NULL;
+        ASSERT_TRUE(bale_symtab_from_bytes(tc, tsize, &x) != BALE_OK);
+        ASSERT_TRUE(bale_symtab_from_bytes(tb, i, &x) != BALE_OK);
+    }
+    free(tc);
+    /* corrupt stages straight into decode and get: an error or values of
+     * the right size, never a crash or an overrun */
+    bale__buf st = {0};
+    ASSERT_OK(bale__ctab_encode(&b.v, t, &st));
+    uint8_t *sc = malloc(st.size);
+    for (size_t i = 0; i < st.size; i += (i < 64 ? 1 : 7)) {
+        for (int flip = 0; flip < 2; flip++) {
+            memcpy(sc, st.data, st.size);
+            sc[i] ^= flip ? 0xff : 0x10;
+            bale_values v;
+            bale_err err = bale__ctab_decode(t, BALE_DTYPE_BYTES, b.v.count, sc, st.size,
+                                             b.v.data_size, &v);
+            ASSERT_TRUE(err == BALE_OK || err == BALE_CORRUPT);
+            if (err == BALE_OK) {
+                ASSERT_U64_EQ(v.data_size, b.v.data_size);
+                bale_values_free(&v);
+            }
+            for (uint64_t k = 0; k < b.v.count; k += 97) {
+                err = bale__ctab_get(t, BALE_DTYPE_BYTES, b.v.count, sc, st.size, k, &v);
+                ASSERT_TRUE(err == BALE_OK || err == BALE_CORRUPT);
+                if (err == BALE_OK) bale_values_free(&v);
+            }
+        }
+        bale_values v;
+        ASSERT_ERR(bale__ctab_decode(t, BALE_DTYPE_STR, b.v.count, st.data, i, b.v.data_size, &v),
+                   BALE_CORRUPT);
+    }
+    free(sc);
+    bale__buf_free(&st);
+    /* every allocation failing in turn: training, encoding, loading, get */
+    BALE_TEST_FOR_EACH_FAILURE({
+        bale_symtab *ft = NULL;
+        bale_chunk *fc = NULL;
+        bale_err err = bale_chunk_encode_shared(&a.v, &ctx, &ft, &fc);
+        ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+        if (err == BALE_OK) {
+            bale_values o2;
+            err = bale_chunk_get(fc, 5, &o2);
+            ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+            if (err == BALE_OK) bale_values_free(&o2);
+            size_t m;
+            const void *b2 = bale_chunk_bytes(fc, &m);
+            if (ft != NULL) {
+                err = bale_chunk_validate_with(b2, m, ft);
+                ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+            }
+        }
+        bale_chunk_decref(fc);
+        bale_symtab_decref(ft);
+    });
+    bale_chunk_decref(c);
+    bale_chunk_decref(d);
+    bale_symtab_decref(t);
+    ss_free(&a);
+    ss_free(&b);
+}
+
 /* Shared tables: chunks encoded against one decode and get with it, need
  * it to load, reject another, and survive corrupt table bytes. */
 static void test_shared_table(void) {
@@ -1138,7 +1277,7 @@ static void test_table_block_shift(void) {
     make_dataset(DS_SORTED, BALE_DTYPE_STR, &sorted);
     bale_symtab *ct = NULL;
     bale_chunk *pc;
-    ASSERT_OK(bale__chunk_encode_shared_shift(&sorted.v, NULL, 3, &ct, &pc));
+    ASSERT_OK(bale__chunk_encode_shared_shift(&sorted.v, NULL, 3, 0, &ct, &pc));
     ASSERT_TRUE(ct != NULL && bale__symtab_shift(ct) == 3);
     bale_chunk_decref(pc);
     bale_symtab_decref(ct);
@@ -1151,7 +1290,7 @@ static void test_table_block_shift(void) {
     ss_free(&sorted);
 }
 
-BALE_TEST_MAIN(BALE_TEST(test_get_cache), BALE_TEST(test_shared_table), BALE_TEST(test_dict_table), BALE_TEST(test_table_block_shift), BALE_TEST(test_roundtrip_matrix), BALE_TEST(test_huge_value),
+BALE_TEST_MAIN(BALE_TEST(test_get_cache), BALE_TEST(test_shared_table), BALE_TEST(test_dict_table), BALE_TEST(test_ctx_table), BALE_TEST(test_table_block_shift), BALE_TEST(test_roundtrip_matrix), BALE_TEST(test_huge_value),
                BALE_TEST(test_stage_every_variant), BALE_TEST(test_dict_too_many),
                BALE_TEST(test_every_allocation_failure), BALE_TEST(test_corrupt_stage),
                BALE_TEST(test_full_decode_lanes),

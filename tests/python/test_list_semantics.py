@@ -801,6 +801,72 @@ def test_categorical_strings_share_one_dict_table():
     assert xs == vals
 
 
+def _package_names(n, seed):
+    # Names like npm's: made-up words joined by '-', some scoped, in no order.
+    r = random.Random(seed)
+    cons, vow = "bcdfghjklmnprstvwz", "aeiou"
+
+    def word():
+        return "".join(r.choice(cons) + r.choice(vow) for _ in range(r.randint(1, 4)))
+
+    out = []
+    for _ in range(n):
+        name = "-".join(word() for _ in range(r.randint(1, 3)))
+        if r.random() < 0.2:
+            name = "@%s/%s" % (word(), name)
+        out.append(name)
+    return out
+
+
+def test_many_unsorted_names_switch_to_a_context_model():
+    # A list of many unsorted names moves from its FSST table to an order-2
+    # context model (CTX, kind 3) once it has enough chunks for the model to
+    # pay for its memory: smaller than the same list held with FSST; every
+    # element, a slice, reversal, a pickle round trip and writes come back
+    # exact; a corrupt CTX table is refused.
+    names = _package_names(300_000, 5)
+    xs = List(names)
+    fsst = List(names, codec="fsst+none")
+    assert xs == names and fsst == names
+    ctor, args = xs.__reduce__()
+    kinds = {c[0][5] for c in args[3] if isinstance(c, tuple)}
+    assert kinds == {1, 3}  # the first chunks' FSST table, then CTX tables
+    assert xs.nbytes < 0.98 * fsst.nbytes  # 0.96 when written
+    r = random.Random(6)
+    for i in r.sample(range(len(names)), 3000):
+        assert xs[i] == names[i]
+    assert xs[250_000:250_050] == names[250_000:250_050]
+    assert list(reversed(xs))[:100] == names[::-1][:100]
+    assert pickle.loads(pickle.dumps(xs)) == names
+    ctx = [c for c in args[3] if isinstance(c, tuple) and c[0][5] == 3]
+    table, chunk = ctx[0]
+    for pos in (20, len(table) // 2, len(table) - 1):
+        bad = bytearray(table)
+        bad[pos] ^= 0x21
+        with pytest.raises(bale.CorruptDataError):
+            ctor(args[0], args[1], args[2], [(bytes(bad), chunk)])
+    xs[290_000] = "a-new-name"
+    names[290_000] = "a-new-name"
+    xs.append("é-unicode-ünïcode")
+    names.append("é-unicode-ünïcode")
+    assert xs == names
+
+
+def test_ctx_codec_asked_for():
+    # codec="ctx+none" trains a CTX table from the first chunk; values too
+    # few to train on are encoded as auto would; ints refuse the codec.
+    names = _package_names(5000, 8)
+    xs = List(names, codec="ctx+none")
+    assert xs == names and xs[1234] == names[1234]
+    ctor, args = xs.__reduce__()
+    assert {c[0][5] for c in args[3] if isinstance(c, tuple)} == {3}
+    assert pickle.loads(pickle.dumps(xs)) == names
+    small = List(["a", "b"], codec="ctx+none")
+    assert small == ["a", "b"]
+    small.extend(["c"] * 10)
+    assert small == ["a", "b"] + ["c"] * 10
+
+
 def test_abc_generic_hash():
     xs = List([1])
     assert isinstance(xs, collections.abc.MutableSequence)

@@ -12,7 +12,7 @@ import pytest
 import bale
 
 BACKENDS = {"none", "lz4", "zstd", "zlib"}
-ENCODINGS = {"plain", "for", "delta", "dict", "shuffle", "fsst", "front", "xorfloat", "blocks"}
+ENCODINGS = {"plain", "for", "delta", "dict", "shuffle", "fsst", "front", "xorfloat", "blocks", "ctx"}
 
 
 def test_version():
