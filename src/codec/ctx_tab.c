@@ -455,10 +455,9 @@ static inline uint32_t lookup(const uint32_t *dec, uint32_t at, bale__bitr *br) 
     if (BALE_UNLIKELY(e & DEC_LINK)) {
         (void)bale__bitr_take(br, p);
         e = dec[DEC_LINK_AT(e) + (uint32_t)(br->buf >> (64 - DEC_LINK_BITS(e)))];
-    } else if (BALE_UNLIKELY(e == 0)) {
-        return 0;
     }
-    (void)bale__bitr_take(br, DEC_LEN(e)); /* 0 for an empty sub-table slot */
+    if (BALE_UNLIKELY(e == 0)) return 0; /* (an incomplete code's empty slot) */
+    (void)bale__bitr_take(br, DEC_LEN(e));
     return e;
 }
 
