@@ -565,15 +565,8 @@ static bale_err table_bytes(uint64_t weight0, const uint8_t *len0, uint32_t nctx
                             const uint32_t *keys, const uint64_t *weights,
                             const uint8_t (*len)[CTX_NSYM], unsigned shift, uint32_t fit,
                             bale__buf *out) {
-    uint8_t head[4] = {BALE_SYMTAB_VERSION, BALE_SYMTAB_KIND_CTX, 0,
-                       (uint8_t)(shift == BALE_CTAB_BLOCK_SHIFT ? 0 : shift)};
-    uint32_t magic = BALE_SYMTAB_MAGIC;
-    uint64_t id = 0;
-    out->size = 0;
-    BALE_FORWARD_IF_ERROR(bale__buf_append(out, &magic, 4));
-    BALE_FORWARD_IF_ERROR(bale__buf_append(out, head, 4));
-    BALE_FORWARD_IF_ERROR(bale__buf_append(out, &id, 8));
-    BALE_FORWARD_IF_ERROR(bale__buf_append(out, &fit, 4));
+    BALE_FORWARD_IF_ERROR(bale__symtab_bytes_start(out, BALE_SYMTAB_KIND_CTX, 0, shift,
+                                                   BALE_CTAB_BLOCK_SHIFT, fit));
     BALE_FORWARD_IF_ERROR(bale__buf_put_varint(out, weight0));
     BALE_FORWARD_IF_ERROR(bale__buf_append(out, len0, CTX_END + 1));
     BALE_FORWARD_IF_ERROR(bale__buf_put_varint(out, nctx));
@@ -592,8 +585,7 @@ static bale_err table_bytes(uint64_t weight0, const uint8_t *len0, uint32_t nctx
         for (unsigned x = 0; x < CTX_NSYM; x++)
             if (len[j][x]) BALE_FORWARD_IF_ERROR(bale__buf_put_u8(out, len[j][x]));
     }
-    id = bale__hash64(out->data + BALE_SYMTAB_HASHED_FROM, out->size - BALE_SYMTAB_HASHED_FROM, 0);
-    memcpy(out->data + 8, &id, 8);
+    bale__symtab_bytes_finish(out);
     return BALE_OK;
 }
 

@@ -442,21 +442,13 @@ typedef struct tvalue {
 /* The table's bytes: header (fit as given, id computed), then the body. */
 static bale_err table_bytes(const tvalue *val, uint32_t k, const uint8_t *hlen, unsigned shift,
                             uint32_t fit, bale__buf *out) {
-    uint8_t head[4] = {BALE_SYMTAB_VERSION, BALE_SYMTAB_KIND_DICT, 0,
-                       (uint8_t)(shift == BALE_DTAB_BLOCK_SHIFT ? 0 : shift)};
-    uint32_t magic = BALE_SYMTAB_MAGIC;
-    uint64_t id = 0;
-    out->size = 0;
-    BALE_FORWARD_IF_ERROR(bale__buf_append(out, &magic, 4));
-    BALE_FORWARD_IF_ERROR(bale__buf_append(out, head, 4));
-    BALE_FORWARD_IF_ERROR(bale__buf_append(out, &id, 8));
-    BALE_FORWARD_IF_ERROR(bale__buf_append(out, &fit, 4));
+    BALE_FORWARD_IF_ERROR(bale__symtab_bytes_start(out, BALE_SYMTAB_KIND_DICT, 0, shift,
+                                                   BALE_DTAB_BLOCK_SHIFT, fit));
     BALE_FORWARD_IF_ERROR(bale__buf_put_varint(out, k));
     for (uint32_t s = 0; s < k; s++) BALE_FORWARD_IF_ERROR(bale__buf_put_varint(out, val[s].n));
     for (uint32_t s = 0; s < k; s++) BALE_FORWARD_IF_ERROR(bale__buf_append(out, val[s].p, (size_t)val[s].n));
     BALE_FORWARD_IF_ERROR(bale__buf_append(out, hlen, (size_t)k + 1));
-    id = bale__hash64(out->data + BALE_SYMTAB_HASHED_FROM, out->size - BALE_SYMTAB_HASHED_FROM, 0);
-    memcpy(out->data + 8, &id, 8);
+    bale__symtab_bytes_finish(out);
     return BALE_OK;
 }
 

@@ -1964,25 +1964,37 @@ fail:
     return err;
 }
 
+bale_err bale__symtab_bytes_start(bale__buf *out, unsigned kind, unsigned flags, unsigned shift,
+                                  unsigned default_shift, uint32_t fit) {
+    uint8_t head[4] = {BALE_SYMTAB_VERSION, (uint8_t)kind, (uint8_t)flags,
+                       (uint8_t)(shift == default_shift ? 0 : shift)};
+    uint64_t id = 0;
+    uint32_t magic = BALE_SYMTAB_MAGIC;
+    out->size = 0;
+    BALE_FORWARD_IF_ERROR(bale__buf_append(out, &magic, 4));
+    BALE_FORWARD_IF_ERROR(bale__buf_append(out, head, 4));
+    BALE_FORWARD_IF_ERROR(bale__buf_append(out, &id, 8));
+    return bale__buf_append(out, &fit, 4);
+}
+
+void bale__symtab_bytes_finish(bale__buf *out) {
+    uint64_t id = bale__hash64(out->data + BALE_SYMTAB_HASHED_FROM,
+                               out->size - BALE_SYMTAB_HASHED_FROM, 0);
+    memcpy(out->data + 8, &id, 8);
+}
+
 /* Serializes a table: symbols of `t`, flags, code lengths, fit, the block
  * shift of its stages (written as 0 when it is the default). */
 static bale_err symtab_bytes(const fsst_table *t, unsigned flags, const uint8_t *hlen, unsigned A,
                              uint32_t fit, unsigned shift, bale__buf *out) {
-    uint8_t head[4] = {BALE_SYMTAB_VERSION, BALE_SYMTAB_KIND_FSST, (uint8_t)flags,
-                       (uint8_t)(shift == BALE_STR_BLOCK_SHIFT ? 0 : shift)};
-    uint64_t id = 0;
-    uint32_t magic = BALE_SYMTAB_MAGIC;
-    BALE_FORWARD_IF_ERROR(bale__buf_append(out, &magic, 4));
-    BALE_FORWARD_IF_ERROR(bale__buf_append(out, head, 4));
-    BALE_FORWARD_IF_ERROR(bale__buf_append(out, &id, 8));
-    BALE_FORWARD_IF_ERROR(bale__buf_append(out, &fit, 4));
+    BALE_FORWARD_IF_ERROR(bale__symtab_bytes_start(out, BALE_SYMTAB_KIND_FSST, flags, shift,
+                                                   BALE_STR_BLOCK_SHIFT, fit));
     BALE_FORWARD_IF_ERROR(put_table(out, t));
     BALE_FORWARD_IF_ERROR(bale__buf_put_varint(out, A));
     for (unsigned s = 0; s < A; s += 2)
         BALE_FORWARD_IF_ERROR(
             bale__buf_put_u8(out, (uint8_t)(hlen[s] | (s + 1 < A ? hlen[s + 1] << 4 : 0))));
-    id = bale__hash64(out->data + BALE_SYMTAB_HASHED_FROM, out->size - BALE_SYMTAB_HASHED_FROM, 0);
-    memcpy(out->data + 8, &id, 8);
+    bale__symtab_bytes_finish(out);
     return BALE_OK;
 }
 

@@ -61,6 +61,12 @@ bale_err bale__fsst_get_with(const bale__fsst_dec *dec, const bale_symtab *tab, 
 #define BALE_SYMTAB_KIND_CTX 3  /* Huffman codes per context of two bytes */
 #define BALE_SYMTAB_HASHED_FROM 16
 unsigned bale__symtab_kind(const bale_symtab *tab);
+/* Serializing a table: the common header into `out` (emptied; the shift is
+ * written as 0 when it is the kind's default, the id as 0), then the kind's
+ * body, then _finish computes and writes the id. */
+bale_err bale__symtab_bytes_start(bale__buf *out, unsigned kind, unsigned flags, unsigned shift,
+                                  unsigned default_shift, uint32_t fit);
+void bale__symtab_bytes_finish(bale__buf *out);
 /* How many retrains led to this table (kept in memory only, 0 when loaded):
  * containers bound how often they replace a table. */
 unsigned bale__symtab_generation(const bale_symtab *tab);
@@ -120,7 +126,7 @@ int bale__dtab_stage_uses_tab(bale_dtype dtype, uint64_t count, const uint8_t *s
  * "CTX tables"). */
 #define BALE_CTAB_MAX_LEN 11u     /* longest code, bits */
 #define BALE_CTAB_MAX_CTX 4096u   /* context tables at most */
-#define BALE_CTAB_BLOCK_SHIFT 3   /* 16 values a block unless trained otherwise */
+#define BALE_CTAB_BLOCK_SHIFT 3   /* 8 values a block unless trained otherwise */
 typedef struct bale__ctab bale__ctab;
 /* Parses the kind's body from `r` (all of what is left); BALE_CORRUPT. */
 bale_err bale__ctab_parse(bale__reader *r, bale__ctab **out);

@@ -595,6 +595,58 @@ static void assert_every_get(const bale_chunk *c, const bale_values *want) {
     }
 }
 
+/* Every single-byte change and every truncation of a table's bytes is
+ * refused (checksum, or a field), never a crash. */
+static void assert_table_bytes_checked(const uint8_t *tb, size_t tsize) {
+    uint8_t *tc = malloc(tsize);
+    for (size_t i = 0; i < tsize; i++) {
+        memcpy(tc, tb, tsize);
+        tc[i] ^= 0x41;
+        bale_symtab *x = NULL;
+        ASSERT_TRUE(bale_symtab_from_bytes(tc, tsize, &x) != BALE_OK);
+        ASSERT_TRUE(bale_symtab_from_bytes(tb, i, &x) != BALE_OK);
+    }
+    free(tc);
+}
+
+typedef bale_err (*tab_decode_fn)(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
+                                  const uint8_t *src, size_t n, uint64_t data_size,
+                                  bale_values *out);
+typedef bale_err (*tab_get_fn)(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
+                               const uint8_t *src, size_t n, uint64_t index, bale_values *out);
+
+/* Corrupt stages of `want` against `t`, straight into the decoder and get
+ * (a chunk's checksum would stop them first): two flips of each byte (every
+ * byte of the first `dense`, then every `step`th), gets of every
+ * `get_step`th value, every truncation.  An error or values of the right
+ * size, never a crash or an overrun. */
+static void assert_stages_checked(const bale_symtab *t, const bale_values *want, const bale__buf *st,
+                                  tab_decode_fn decode, tab_get_fn get, size_t dense, size_t step,
+                                  uint64_t get_step) {
+    uint8_t *sc = malloc(st->size);
+    for (size_t i = 0; i < st->size; i += i < dense ? 1 : step) {
+        for (int flip = 0; flip < 2; flip++) {
+            memcpy(sc, st->data, st->size);
+            sc[i] ^= flip ? 0xff : 0x10;
+            bale_values v;
+            bale_err err = decode(t, want->dtype, want->count, sc, st->size, want->data_size, &v);
+            ASSERT_TRUE(err == BALE_OK || err == BALE_CORRUPT);
+            if (err == BALE_OK) {
+                ASSERT_U64_EQ(v.data_size, want->data_size);
+                bale_values_free(&v);
+            }
+            for (uint64_t k = 0; k < want->count; k += get_step) {
+                err = get(t, want->dtype, want->count, sc, st->size, k, &v);
+                ASSERT_TRUE(err == BALE_OK || err == BALE_CORRUPT);
+                if (err == BALE_OK) bale_values_free(&v);
+            }
+        }
+        bale_values v;
+        ASSERT_ERR(decode(t, want->dtype, want->count, st->data, i, want->data_size, &v), BALE_CORRUPT);
+    }
+    free(sc);
+}
+
 /* Package-like names: words joined by '-', some scoped, a few odd bytes. */
 static void make_names(strset *s, int n, uint64_t salt) {
     static const char *const words[] = {"react", "vue", "node", "js", "utils", "plugin", "core",
@@ -667,44 +719,10 @@ static void test_ctx_table(void) {
     assert_every_get(back, &b.v);
     bale_chunk_decref(back);
     bale_symtab_decref(t2);
-    /* corrupt or truncated tables: refused, never a crash */
-    uint8_t *tc = malloc(tsize);
-    for (size_t i = 0; i < tsize; i++) {
-        memcpy(tc, tb, tsize);
-        tc[i] ^= 0x41;
-        bale_symtab *x = NULL;
-        ASSERT_TRUE(bale_symtab_from_bytes(tc, tsize, &x) != BALE_OK);
-        ASSERT_TRUE(bale_symtab_from_bytes(tb, i, &x) != BALE_OK);
-    }
-    free(tc);
-    /* corrupt stages straight into decode and get: an error or values of
-     * the right size, never a crash or an overrun */
+    assert_table_bytes_checked(tb, tsize);
     bale__buf st = {0};
     ASSERT_OK(bale__ctab_encode(&b.v, t, &st));
-    uint8_t *sc = malloc(st.size);
-    for (size_t i = 0; i < st.size; i += (i < 64 ? 1 : 7)) {
-        for (int flip = 0; flip < 2; flip++) {
-            memcpy(sc, st.data, st.size);
-            sc[i] ^= flip ? 0xff : 0x10;
-            bale_values v;
-            bale_err err = bale__ctab_decode(t, BALE_DTYPE_BYTES, b.v.count, sc, st.size,
-                                             b.v.data_size, &v);
-            ASSERT_TRUE(err == BALE_OK || err == BALE_CORRUPT);
-            if (err == BALE_OK) {
-                ASSERT_U64_EQ(v.data_size, b.v.data_size);
-                bale_values_free(&v);
-            }
-            for (uint64_t k = 0; k < b.v.count; k += 97) {
-                err = bale__ctab_get(t, BALE_DTYPE_BYTES, b.v.count, sc, st.size, k, &v);
-                ASSERT_TRUE(err == BALE_OK || err == BALE_CORRUPT);
-                if (err == BALE_OK) bale_values_free(&v);
-            }
-        }
-        bale_values v;
-        ASSERT_ERR(bale__ctab_decode(t, BALE_DTYPE_STR, b.v.count, st.data, i, b.v.data_size, &v),
-                   BALE_CORRUPT);
-    }
-    free(sc);
+    assert_stages_checked(t, &b.v, &st, bale__ctab_decode, bale__ctab_get, 64, 7, 97);
     bale__buf_free(&st);
     /* every allocation failing in turn: training, encoding, loading, get */
     BALE_TEST_FOR_EACH_FAILURE({
@@ -953,50 +971,11 @@ static void test_dict_table(void) {
     ASSERT_TRUE(bale_symtab_nbytes(t2) > tsize);
     bale_symtab_decref(t2);
 
-    /* Corrupt table bytes: refused (checksum, or a field), never a crash;
-     * truncations likewise. */
-    uint8_t *tc = malloc(tsize);
-    for (size_t i = 0; i < tsize; i++) {
-        memcpy(tc, tb, tsize);
-        tc[i] ^= 0x41;
-        bale_symtab *x = NULL;
-        bale_err err = bale_symtab_from_bytes(tc, tsize, &x);
-        ASSERT_TRUE(err != BALE_OK);
-        err = bale_symtab_from_bytes(tb, i, &x);
-        ASSERT_TRUE(err != BALE_OK);
-    }
-    free(tc);
-
-    /* Corrupt stages, straight into the decoder and get (the chunk's
-     * checksum would stop them first): an error or exact values, no crash. */
+    assert_table_bytes_checked(tb, tsize);
     bale__buf st = {0};
     ASSERT_OK(bale__dtab_encode(&more.v, t, &st));
     ASSERT_TRUE(bale__dtab_stage_escapes(st.data, st.size) > 0); /* "NEW-AIRPORT" at least */
-    uint8_t *sc = malloc(st.size);
-    for (size_t i = 0; i < st.size; i++) {
-        for (int flip = 0; flip < 2; flip++) {
-            memcpy(sc, st.data, st.size);
-            sc[i] ^= flip ? 0xff : 0x10;
-            bale_values v;
-            bale_err err = bale__dtab_decode(t, BALE_DTYPE_STR, more.v.count, sc, st.size,
-                                             more.v.data_size, &v);
-            ASSERT_TRUE(err == BALE_OK || err == BALE_CORRUPT);
-            if (err == BALE_OK) {
-                ASSERT_U64_EQ(v.data_size, more.v.data_size);
-                bale_values_free(&v);
-            }
-            for (uint64_t k = 0; k < more.v.count; k += 211) {
-                err = bale__dtab_get(t, BALE_DTYPE_STR, more.v.count, sc, st.size, k, &v);
-                ASSERT_TRUE(err == BALE_OK || err == BALE_CORRUPT);
-                if (err == BALE_OK) bale_values_free(&v);
-            }
-        }
-        bale_values v;
-        bale_err err = bale__dtab_decode(t, BALE_DTYPE_STR, more.v.count, st.data, i,
-                                         more.v.data_size, &v);
-        ASSERT_TRUE(err == BALE_CORRUPT);
-    }
-    free(sc);
+    assert_stages_checked(t, &more.v, &st, bale__dtab_decode, bale__dtab_get, SIZE_MAX, 1, 211);
     bale__buf_free(&st);
 
     /* Eight or more new values in a chunk: a retrained table that has them
