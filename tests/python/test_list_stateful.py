@@ -273,7 +273,7 @@ def sort_keys(dtype):
     return keys[dtype]
 
 
-def make_list_machine(dtype, large=False):
+def make_list_machine(dtype, large=False, codec="auto"):
     """large: lists past the decoded-block caches (512 KB of raw values), so
     that edited blocks are sealed and evicted while the machine runs."""
     max_total_ = MAX_TOTAL if not large else 240_000
@@ -298,11 +298,11 @@ def make_list_machine(dtype, large=False):
                 init = init + big_values(dtype, seed, 120_000)
                 kind = "gen" if kind == "none" else kind
             if kind == "none":
-                xs = List(dtype=dtype) if dtype is not None else List()
+                xs = List(dtype=dtype, codec=codec) if dtype is not None else List(codec=codec)
                 init = []
             else:
                 src = {"list": list, "tuple": tuple, "gen": lambda xs: (x for x in xs)}[kind](init)
-                xs = List(src, dtype=dtype)
+                xs = List(src, dtype=dtype, codec=codec)
             self.pairs.append((xs, list(init)))
 
         def total(self):
@@ -776,13 +776,18 @@ def make_list_machine(dtype, large=False):
 
 
 DTYPES = ["int", "float", "bool", "str", "bytes", "object", None]
-CASES = [(d, False) for d in DTYPES] + [("int", True), ("str", True)]
+# (dtype, large, codec): "ctx+none" holds strings with a context model from
+# the first chunk (a List of "auto" switches to it only past 32 chunks).
+CASES = ([(d, False, "auto") for d in DTYPES] + [("int", True, "auto"), ("str", True, "auto")] +
+         [("str", True, "ctx+none")])
 
 
-@pytest.mark.parametrize("dtype, large", CASES, ids=[f"{d}{'-large' if big else ''}" for d, big in CASES])
-def test_list_matches_python_list(dtype, large):
+@pytest.mark.parametrize("dtype, large, codec", CASES,
+                         ids=[f"{d}{'-large' if big else ''}{'' if c == 'auto' else '-' + c}"
+                              for d, big, c in CASES])
+def test_list_matches_python_list(dtype, large, codec):
     run_state_machine_as_test(
-        make_list_machine(dtype, large),
+        make_list_machine(dtype, large, codec),
         settings=settings(
             max_examples=EXAMPLES if not large else max(3, EXAMPLES // 3),
             stateful_step_count=STEPS if not large else max(10, STEPS // 2),
