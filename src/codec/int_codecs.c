@@ -529,18 +529,39 @@ static bale_err delta_encode(const bale_values *in, bale__buf *out) {
     return bale__delta_encode_variant(in, BALE__VAR_PACKED, out);
 }
 
+/* The header of a packed or patched (not blocked) DELTA stage, checked
+ * against n: its layout, flags, first value, ref, and the bytes of the
+ * packed deltas. */
+typedef struct delta_head {
+    unsigned layout, flags;
+    uint64_t first, ref, m, bytes;
+    size_t left; /* bytes after the header */
+} delta_head;
+
+static bale_err delta_head_parse(uint64_t count, const uint8_t *src, size_t n, delta_head *h) {
+    BALE_RETURN_IF(n < BALE__DELTA_HEADER, BALE_CORRUPT);
+    h->layout = src[0];
+    h->flags = src[1];
+    h->first = bale__load64(src + 2);
+    h->ref = bale__load64(src + 10);
+    h->m = count ? count - 1 : 0;
+    BALE_RETURN_IF(h->flags > 1 || !bale__stream_size(h->layout, h->m, &h->bytes), BALE_CORRUPT);
+    BALE_RETURN_IF(h->flags && (h->layout == 0 || h->layout >= 64), BALE_CORRUPT);
+    h->left = n - BALE__DELTA_HEADER;
+    BALE_RETURN_IF(h->flags && count > 0 ? h->bytes > h->left : h->bytes != h->left, BALE_CORRUPT);
+    return BALE_OK;
+}
+
 static bale_err delta_decode(bale_dtype dtype, uint64_t count, const uint8_t *src,
                              size_t n, uint64_t data_size, bale_values *out) {
     (void)data_size;
     BALE_RETURN_IF(n < BALE__DELTA_HEADER, BALE_CORRUPT);
     if (src[1] == BALE__DELTA_BLOCKED) return delta_blocks_decode(dtype, count, src, n, out);
-    unsigned layout = src[0], flags = src[1];
-    uint64_t first = bale__load64(src + 2), ref = bale__load64(src + 10);
-    uint64_t m = count ? count - 1 : 0, bytes;
-    BALE_RETURN_IF(flags > 1 || !bale__stream_size(layout, m, &bytes), BALE_CORRUPT);
-    BALE_RETURN_IF(flags && (layout == 0 || layout >= 64), BALE_CORRUPT);
-    size_t left = n - BALE__DELTA_HEADER;
-    BALE_RETURN_IF(flags && count > 0 ? bytes > left : bytes != left, BALE_CORRUPT);
+    delta_head h;
+    BALE_FORWARD_IF_ERROR(delta_head_parse(count, src, n, &h));
+    unsigned layout = h.layout, flags = h.flags;
+    uint64_t first = h.first, ref = h.ref, m = h.m, bytes = h.bytes;
+    size_t left = h.left;
     bale_values v;
     BALE_FORWARD_IF_ERROR(bale__values_alloc(&v, dtype, count, 0));
     uint64_t *o = v.data;
@@ -574,13 +595,37 @@ static bale_err delta_decode(bale_dtype dtype, uint64_t count, const uint8_t *sr
     return BALE_OK;
 }
 
-/* Blocked stages answer get from one block; the others decode the chunk
- * (the chunk layer's fallback, done here since get is not NULL). */
+/* Values summed per bale__stream_get call in a packed DELTA get. */
+#define BALE__DELTA_GET_STEP 256
+
+/* Blocked stages answer get from one block.  A packed stage adds the deltas
+ * before `index` (a run of equal deltas, layout 0, in O(1): a counter, such
+ * as the values of d[k] = len(d), costs no decode); a patched one decodes
+ * the chunk (the chunk layer's fallback, done here since get is not NULL). */
 static bale_err delta_get(bale_dtype dtype, uint64_t count, const uint8_t *src, size_t n,
                           uint64_t index, bale_values *out) {
     BALE_RETURN_IF(index >= count, BALE_RANGE);
     BALE_RETURN_IF(n < BALE__DELTA_HEADER, BALE_CORRUPT);
     if (src[1] == BALE__DELTA_BLOCKED) return delta_blocks_get(dtype, count, src, n, index, out);
+    delta_head h;
+    BALE_FORWARD_IF_ERROR(delta_head_parse(count, src, n, &h));
+    if (!h.flags) {
+        uint64_t x = h.first; /* value i is first + the i deltas before it, mod 2^64 */
+        if (h.layout == 0) {
+            x += index * h.ref;
+        } else {
+            uint64_t tmp[BALE__DELTA_GET_STEP];
+            for (uint64_t i = 0; i < index; i += BALE__DELTA_GET_STEP) {
+                size_t k = (size_t)(index - i < BALE__DELTA_GET_STEP ? index - i
+                                                                     : BALE__DELTA_GET_STEP);
+                bale__stream_get(src + BALE__DELTA_HEADER, h.m, h.layout, i, k, h.ref, tmp);
+                for (size_t j = 0; j < k; j++) x += tmp[j];
+            }
+        }
+        BALE_FORWARD_IF_ERROR(bale__values_alloc(out, dtype, 1, 0));
+        bale__store64(out->data, x);
+        return BALE_OK;
+    }
     bale_values all;
     BALE_FORWARD_IF_ERROR(delta_decode(dtype, count, src, n, count * 8, &all));
     bale_err err = bale__values_take_one(&all, index, out);

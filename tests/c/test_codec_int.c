@@ -381,13 +381,15 @@ static void corrupt_stage(const bale__encoding_impl *impl, bale_dtype dtype,
     free(p);
 }
 
-/* DELTA blocked (BALE__VAR_BLOCKS): decode and get of every element, over
- * block boundaries, sizes picking several block sizes, wrapping deltas. */
-static void blocks_check(const bale_values *in) {
+/* DELTA blocked (BALE__VAR_BLOCKS) and packed (whose get adds the deltas
+ * before the element, in steps of 256, or multiplies a constant one): decode
+ * and get of every element, over block boundaries, sizes picking several
+ * block sizes, wrapping deltas. */
+static void delta_check(const bale_values *in, bale__int_variant var) {
     const bale__encoding_impl *impl = bale__encoding_find(BALE_ENC_DELTA);
     bale__buf st = {0};
-    ASSERT_OK(bale__delta_encode_variant(in, BALE__VAR_BLOCKS, &st));
-    ASSERT_TRUE(st.size >= 20 && st.data[1] == 2);
+    ASSERT_OK(bale__delta_encode_variant(in, var, &st));
+    if (var == BALE__VAR_BLOCKS) ASSERT_TRUE(st.size >= 20 && st.data[1] == 2);
     bale_values out;
     ASSERT_OK(impl->decode(in->dtype, in->count, st.data, st.size, in->data_size, &out));
     tu_assert_same(in, &out);
@@ -401,10 +403,15 @@ static void blocks_check(const bale_values *in) {
     bale_values one;
     ASSERT_ERR(impl->get(in->dtype, in->count, st.data, st.size, in->count, &one), BALE_RANGE);
     /* One byte more or less is corrupt for decode. */
-    if (st.size > 20)
+    if (var == BALE__VAR_BLOCKS && st.size > 20)
         ASSERT_TRUE(impl->decode(in->dtype, in->count, st.data, st.size - 1, in->data_size,
                                  &out) != BALE_OK);
     bale__buf_free(&st);
+}
+
+static void blocks_check(const bale_values *in) {
+    delta_check(in, BALE__VAR_BLOCKS);
+    delta_check(in, BALE__VAR_PACKED);
 }
 
 static void test_delta_blocks(void) {
