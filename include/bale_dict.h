@@ -6,8 +6,8 @@
  * log cut into blocks of BALE_DICT_BLOCK entries: every full block is sealed
  * into two immutable chunks (keys, values) plus a deletion bit-vector; the
  * last block (the tail) stays uncompressed and mutable.  A compact
- * open-addressing hash index of 32-bit slots (fingerprint bits + entry
- * number) finds a key's entry; the key is then checked exactly against the
+ * open-addressing hash index of 32-bit slots (64-bit past 2^28 positions;
+ * fingerprint bits + entry number) finds a key's entry; the key is then checked exactly against the
  * stored one.  See docs/design-dict.md for the layout and the figures.
  *
  * Entries are addressed by their *position* in the log (0 .. end-1); a
@@ -73,7 +73,8 @@ BALE_API bale_dtype bale_dict_value_dtype(const bale_dict *d);
  * @param key, value  borrowed; their dtypes must match the dict's.
  * @param inserted    NULL or set to 1 if a new entry was added, 0 otherwise.
  * @return BALE_OK, BALE_NOMEM (dict unchanged), BALE_TYPE (dtype mismatch),
- *         BALE_INVALID (bool not 0/1), BALE_RANGE (more than 2^30 positions).
+ *         BALE_INVALID (bool not 0/1), BALE_RANGE (more than 2^40 - 2 positions,
+ *         or an index of more than 2^32 slots: ~3.7e9 live entries).
  */
 BALE_API bale_err bale_dict_set(bale_dict *d, const bale_scalar *key,
                                 const bale_scalar *value, int *inserted);

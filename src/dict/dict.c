@@ -28,8 +28,23 @@ static inline uint64_t slot_home(uint64_t h, uint64_t cap) {
     return ((h >> 32) * cap) >> 32;
 }
 /* Largest p + 1 that a slot with `fpbits` fingerprint bits can hold. */
-static inline uint64_t pos_limit(unsigned fpbits) {
-    return ((uint64_t)1 << (32 - fpbits)) - 2;
+static inline uint64_t pos_limit(int wide, unsigned fpbits) {
+    return ((uint64_t)1 << ((wide ? 64 : 32) - fpbits)) - 2;
+}
+
+/* Index slots (dict_internal.h): 32 or 64 bits wide.  The branch on `wide`
+ * goes the same way for every probe of a dict. */
+static inline size_t slot_size(int wide) { return wide ? 8 : 4; }
+static inline uint64_t slot_tomb(int wide) { return wide ? UINT64_MAX : UINT32_MAX; }
+static inline uint64_t slot_get(const void *slots, int wide, uint64_t i) {
+    return wide ? ((const uint64_t *)slots)[i] : ((const uint32_t *)slots)[i];
+}
+static inline void slot_set(void *slots, int wide, uint64_t i, uint64_t v) {
+    if (wide) ((uint64_t *)slots)[i] = v;
+    else ((uint32_t *)slots)[i] = (uint32_t)v;
+}
+static inline uint64_t slot_entry(unsigned fpbits, uint64_t h, uint64_t p) {
+    return (p + 1) << fpbits | (h & (((uint64_t)1 << fpbits) - 1));
 }
 static inline int bit_get(const uint64_t *w, uint64_t i) { return (int)((w[i >> 6] >> (i & 63)) & 1); }
 static inline void bit_set(uint64_t *w, uint64_t i) { w[i >> 6] |= (uint64_t)1 << (i & 63); }
@@ -299,9 +314,9 @@ static dict_body *body_clone(const dict_body *s) {
         buf_clone(&b->tko, &s->tko) != BALE_OK || buf_clone(&b->tvo, &s->tvo) != BALE_OK)
         goto fail;
     if (s->cap) {
-        b->slots = bale__malloc((size_t)s->cap * 4);
+        b->slots = bale__malloc((size_t)s->cap * slot_size(s->wide));
         if (b->slots == NULL) goto fail;
-        memcpy(b->slots, s->slots, (size_t)s->cap * 4);
+        memcpy(b->slots, s->slots, (size_t)s->cap * slot_size(s->wide));
     }
     return b;
 fail:
@@ -322,20 +337,20 @@ static bale_err own_body(bale_dict *d) {
 
 /* ---- index ---------------------------------------------------------------- */
 
-static void slot_put(uint32_t *slots, uint64_t cap, unsigned fpbits, uint64_t h, uint64_t p) {
+static void slot_put(void *slots, int wide, uint64_t cap, unsigned fpbits, uint64_t h,
+                     uint64_t p) {
     uint64_t i = slot_home(h, cap);
-    while (slots[i] != DICT_SLOT_EMPTY) {
+    while (slot_get(slots, wide, i) != DICT_SLOT_EMPTY) {
         if (++i == cap) i = 0;
     }
-    uint32_t fpmask = ((uint32_t)1 << fpbits) - 1;
-    slots[i] = (uint32_t)((p + 1) << fpbits) | ((uint32_t)h & fpmask);
+    slot_set(slots, wide, i, slot_entry(fpbits, h, p));
 }
 
-/* Rebuilds the index with `cap` slots and `fpbits` fingerprint bits from the
- * live entries (decoding each sealed key chunk once).  On failure the body is
- * unchanged. */
-static bale_err index_rebuild(dict_body *b, uint64_t cap, unsigned fpbits) {
-    uint32_t *slots = bale__calloc((size_t)cap, 4);
+/* Rebuilds the index with `cap` slots of `fpbits` fingerprint bits, 64-bit
+ * when `wide`, from the live entries (decoding each sealed key chunk once).
+ * On failure the body is unchanged. */
+static bale_err index_rebuild(dict_body *b, uint64_t cap, int wide, unsigned fpbits) {
+    void *slots = bale__calloc((size_t)cap, slot_size(wide));
     BALE_RETURN_IF(slots == NULL, BALE_NOMEM);
     for (uint64_t blk = 0; blk <= b->nblocks; blk++) {
         bale_values v;
@@ -359,7 +374,7 @@ static bale_err index_rebuild(dict_body *b, uint64_t cap, unsigned fpbits) {
             if (dead != NULL && bit_get(dead, i)) continue;
             bale_scalar k;
             values_elem(&v, i, NULL, &k);
-            slot_put(slots, cap, fpbits, key_hash(&k), blk * DICT_BLOCK + i);
+            slot_put(slots, wide, cap, fpbits, key_hash(&k), blk * DICT_BLOCK + i);
         }
         if (owned) bale_values_free(&v);
     }
@@ -369,6 +384,7 @@ static bale_err index_rebuild(dict_body *b, uint64_t cap, unsigned fpbits) {
     b->used = b->live;
     b->tombs = 0;
     b->fpbits = fpbits;
+    b->wide = wide;
     return BALE_OK;
 }
 
@@ -379,18 +395,23 @@ static bale_err index_reserve(dict_body *b, uint64_t extra) {
     uint64_t end = body_end(b);
     int room = b->cap != 0 &&
                (b->used + b->tombs + extra) * 1024 <= b->cap * DICT_MAX_LOAD_1024;
-    int fits = b->cap != 0 && end + extra <= pos_limit(b->fpbits);
+    int fits = b->cap != 0 && end + extra <= pos_limit(b->wide, b->fpbits);
     if (room && fits) return BALE_OK;
+    BALE_RETURN_IF(end + extra > DICT_MAX_POS, BALE_RANGE);
     uint64_t want = b->live + extra;
     uint64_t cap = (want * DICT_GROW_1024 + DICT_MAX_LOAD_1024 - 1) / DICT_MAX_LOAD_1024;
     if (cap < DICT_MIN_CAP) cap = DICT_MIN_CAP;
-    /* Plan for the log to double before fingerprints shrink again. */
+    BALE_RETURN_IF(cap > DICT_MAX_CAP, BALE_RANGE);
+    /* Plan for the log to double before fingerprints shrink again; 32-bit
+     * slots while the log fits them, with the fewest fingerprint bits at
+     * the end (2^28 positions), rather than an index twice the size. */
     uint64_t plan = 2 * (end + extra) + DICT_BLOCK;
     unsigned ebits = bitlen(plan + 2);
     unsigned fpbits = ebits >= 32 - DICT_MIN_FPBITS ? DICT_MIN_FPBITS : 32 - ebits;
-    if (fpbits > 16) fpbits = 16;
-    BALE_RETURN_IF(end + extra > pos_limit(fpbits), BALE_RANGE);
-    return index_rebuild(b, cap, fpbits);
+    if (fpbits > DICT_MAX_FPBITS) fpbits = DICT_MAX_FPBITS;
+    int wide = b->keep_wide || end + extra > pos_limit(0, fpbits);
+    if (wide) fpbits = DICT_WIDE_FPBITS;
+    return index_rebuild(b, cap, wide, fpbits);
 }
 
 /* Finds a key: BALE_OK with *pos and *slot, BALE_NOTFOUND, or an error from
@@ -399,14 +420,14 @@ static bale_err index_find_seq(bale_dict *d, const bale_scalar *key, uint64_t h,
                                uint64_t *pos, uint64_t *slot) {
     dict_body *b = d->b;
     if (b->cap == 0) return BALE_NOTFOUND;
-    uint32_t fpmask = ((uint32_t)1 << b->fpbits) - 1;
-    uint32_t fp = (uint32_t)h & fpmask;
+    uint64_t fpmask = ((uint64_t)1 << b->fpbits) - 1, fp = h & fpmask;
+    uint64_t tomb = slot_tomb(b->wide);
     uint64_t i = slot_home(h, b->cap);
     for (;;) {
-        uint32_t s = b->slots[i];
+        uint64_t s = slot_get(b->slots, b->wide, i);
         if (s == DICT_SLOT_EMPTY) return BALE_NOTFOUND;
-        if (s != DICT_SLOT_TOMB && (s & fpmask) == fp) {
-            uint64_t p = (uint64_t)(s >> b->fpbits) - 1;
+        if (s != tomb && (s & fpmask) == fp) {
+            uint64_t p = (s >> b->fpbits) - 1;
             bale_scalar k;
             BALE_FORWARD_IF_ERROR(read_into(d, p, 0, &d->cs, seq, &k));
             if (key_equal(&k, key)) {
@@ -426,14 +447,21 @@ static bale_err index_find(bale_dict *d, const bale_scalar *key, uint64_t h, uin
 
 /* The slot that holds position p (whose key hashes to h). */
 static uint64_t index_slot_of(const dict_body *b, uint64_t h, uint64_t p) {
-    uint32_t fpmask = ((uint32_t)1 << b->fpbits) - 1;
-    uint32_t want = (uint32_t)((p + 1) << b->fpbits) | ((uint32_t)h & fpmask);
+    uint64_t want = slot_entry(b->fpbits, h, p);
     uint64_t i = slot_home(h, b->cap);
-    while (b->slots[i] != want) {
-        assert(b->slots[i] != DICT_SLOT_EMPTY);
+    while (slot_get(b->slots, b->wide, i) != want) {
+        assert(slot_get(b->slots, b->wide, i) != DICT_SLOT_EMPTY);
         if (++i == b->cap) i = 0;
     }
     return i;
+}
+
+bale_err bale__dict_test_wide(bale_dict *d) {
+    BALE_FORWARD_IF_ERROR(own_body(d));
+    dict_body *b = d->b;
+    BALE_FORWARD_IF_ERROR(index_rebuild(b, b->cap ? b->cap : DICT_MIN_CAP, 1, DICT_WIDE_FPBITS));
+    b->keep_wide = 1;
+    return BALE_OK;
 }
 
 /* ---- tail and sealing ----------------------------------------------------- */
@@ -566,7 +594,7 @@ static bale_err body_append(dict_body *b, const bale_scalar *key, const bale_sca
     col_push(&b->tv, &b->tvo, b->vt, val);
     b->tail_n++;
     b->live++;
-    slot_put(b->slots, b->cap, b->fpbits, h, p);
+    slot_put(b->slots, b->wide, b->cap, b->fpbits, h, p);
     b->used++;
     return BALE_OK;
 }
@@ -728,7 +756,7 @@ static bale_err delete_at(bale_dict *d, uint64_t p, uint64_t slot) {
         b->blocks[blk].dead = bale__calloc(DICT_BITS_WORDS, 8);
         BALE_RETURN_IF(b->blocks[blk].dead == NULL, BALE_NOMEM);
     }
-    b->slots[slot] = DICT_SLOT_TOMB;
+    slot_set(b->slots, b->wide, slot, slot_tomb(b->wide));
     b->used--;
     b->tombs++;
     b->live--;
@@ -743,7 +771,7 @@ static bale_err delete_at(bale_dict *d, uint64_t p, uint64_t slot) {
     }
     if (b->live == 0 && b->nblocks == 0 && b->tail_n == 0) {
         /* Empty again: drop tombstones cheaply. */
-        memset(b->slots, 0, (size_t)b->cap * 4);
+        memset(b->slots, 0, (size_t)b->cap * slot_size(b->wide));
         b->tombs = 0;
     } else if (b->dead > b->live + DICT_BLOCK) {
         (void)compact(d); /* best effort: on failure the log stays as it is */
@@ -756,6 +784,7 @@ static bale_err compact(bale_dict *d) {
     dict_body *old = d->b;
     dict_body *nb = body_new(old->kt, old->vt, &old->opts);
     BALE_RETURN_IF(nb == NULL, BALE_NOMEM);
+    nb->keep_wide = old->keep_wide;
     bale_err err = index_reserve(nb, old->live ? old->live : 1);
     for (uint64_t blk = 0; err == BALE_OK && blk <= old->nblocks; blk++) {
         bale_values kv, vv;
@@ -999,7 +1028,7 @@ uint64_t bale_dict_nbytes(const bale_dict *d) {
         if (b->blocks[i].patch) n += sizeof(dict_patch) + b->blocks[i].patch->bytes.capacity;
     }
     n += b->tk.capacity + b->tv.capacity + b->tko.capacity + b->tvo.capacity;
-    n += b->cap * 4;
+    n += b->cap * slot_size(b->wide);
     return n;
 }
 
@@ -1084,20 +1113,20 @@ bale_err bale_dict_verify(bale_dict *d) {
     /* Index: every live position exactly once, reachable from its home, and
      * found by a lookup of its own key. */
     if (b->cap == 0) return b->live == 0 ? BALE_OK : BALE_CORRUPT;
-    if (b->used + b->tombs >= b->cap || end > pos_limit(b->fpbits)) return BALE_CORRUPT;
+    if (b->used + b->tombs >= b->cap || end > pos_limit(b->wide, b->fpbits)) return BALE_CORRUPT;
     seen = bale__calloc((size_t)(end / 64 + 1), 8);
     BALE_RETURN_IF(seen == NULL, BALE_NOMEM);
     uint64_t used = 0, tombs = 0;
-    uint32_t fpmask = ((uint32_t)1 << b->fpbits) - 1;
+    uint64_t fpmask = ((uint64_t)1 << b->fpbits) - 1;
     for (uint64_t s = 0; s < b->cap; s++) {
-        uint32_t v = b->slots[s];
+        uint64_t v = slot_get(b->slots, b->wide, s);
         if (v == DICT_SLOT_EMPTY) continue;
-        if (v == DICT_SLOT_TOMB) {
+        if (v == slot_tomb(b->wide)) {
             tombs++;
             continue;
         }
         used++;
-        uint64_t p = (uint64_t)(v >> b->fpbits);
+        uint64_t p = v >> b->fpbits;
         VERIFY(p >= 1);
         p--;
         VERIFY(p < end && !pos_dead(b, p) && !bit_get(seen, p));
@@ -1108,7 +1137,7 @@ bale_err bale_dict_verify(bale_dict *d) {
         uint64_t h = key_hash(&k);
         VERIFY((h & fpmask) == (v & fpmask));
         for (uint64_t i = slot_home(h, b->cap); i != s; i = i + 1 == b->cap ? 0 : i + 1)
-            VERIFY(b->slots[i] != DICT_SLOT_EMPTY);
+            VERIFY(slot_get(b->slots, b->wide, i) != DICT_SLOT_EMPTY);
         /* Copy the key: the lookup below reuses the scratch buffer. */
         uint64_t fp, fslot;
         bale__buf kc = {0};
@@ -1368,7 +1397,7 @@ bale_err bale_dict_deserialize(const void *bytes, size_t size, bale_dict **out) 
         err = BALE_CORRUPT;
         goto fail;
     }
-    if (body_end(b) > pos_limit(DICT_MIN_FPBITS)) {
+    if (body_end(b) > DICT_MAX_POS) {
         err = BALE_CORRUPT;
         goto fail;
     }

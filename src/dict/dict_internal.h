@@ -13,18 +13,22 @@
  *   tail                   the last, unsealed block: tail_n < BLOCK entries
  *                          in plain growable buffers, its own deletion bits
  *
- * The index is open addressing with linear probing over `cap` 32-bit slots:
+ * The index is open addressing with linear probing over `cap` slots of 32
+ * bits (`wide` = 0) or, once the log outgrows them, 64 bits (`wide` = 1):
  *
  *   slot = 0                      empty
- *   slot = 0xffffffff             tombstone (a deleted key was here)
+ *   slot = all ones               tombstone (a deleted key was here)
  *   slot = (p + 1) << fpbits | fp entry at position p; fp = low fpbits bits
  *                                 of the key's 64-bit hash
  *
  * A key's home slot is ((hash >> 32) * cap) >> 32, so cap need not be a power
- * of two (the index grows by DICT_GROW, not by doubling).  Fingerprints make
- * a probe decode a stored key only about once in 2^fpbits non-matching slots;
- * a matching fingerprint is always confirmed by comparing the key itself.
- * fpbits shrinks as the log grows: (p + 1) must fit in 32 - fpbits bits.
+ * of two (the index grows by DICT_GROW, not by doubling), and it is at most
+ * DICT_MAX_CAP.  Fingerprints make a probe decode a stored key only about
+ * once in 2^fpbits non-matching slots; a matching fingerprint is always
+ * confirmed by comparing the key itself.  32-bit slots keep the index at
+ * 4.6-7 B per entry: fpbits shrinks as the log grows ((p + 1) must fit in
+ * 32 - fpbits bits, fpbits >= DICT_MIN_FPBITS), and a log of more than
+ * 2^28 - 2 positions moves to 64-bit slots with DICT_WIDE_FPBITS.
  */
 #ifndef BALE_DICT_INTERNAL_H
 #define BALE_DICT_INTERNAL_H
@@ -43,10 +47,17 @@
 #define DICT_GROW_1024 1536
 /* Smallest index. */
 #define DICT_MIN_CAP 16
-/* Fewest fingerprint bits we accept; sets the largest log: 2^(32-4) - 2. */
+/* Fingerprint bits of 32-bit slots: at most DICT_MAX_FPBITS, at least
+ * DICT_MIN_FPBITS, which sets the largest log they index: 2^(32-4) - 2. */
+#define DICT_MAX_FPBITS 16
 #define DICT_MIN_FPBITS 4
+/* Fingerprint bits of 64-bit slots, which index 2^(64-24) - 2 positions. */
+#define DICT_WIDE_FPBITS 24
+/* Largest index (home slots are computed in 64 bits from 32 of the hash). */
+#define DICT_MAX_CAP ((uint64_t)1 << 32)
+/* Largest log: what 64-bit slots index. */
+#define DICT_MAX_POS (((uint64_t)1 << (64 - DICT_WIDE_FPBITS)) - 2)
 #define DICT_SLOT_EMPTY 0u
-#define DICT_SLOT_TOMB 0xffffffffu
 /* Decoded blocks the handle keeps for chunks without cheap random access. */
 #define DICT_CACHE_WAYS 4
 #define DICT_HASH_SEED 0x62616c6564696374ull /* "baledict" */
@@ -91,9 +102,11 @@ typedef struct dict_body {
     uint64_t dead;   /* dead positions (sealed + tail) */
     uint64_t layout; /* bumped when positions are renumbered */
     /* index */
-    uint32_t *slots;
+    void *slots;    /* cap slots of uint32_t, or of uint64_t when wide */
     uint64_t cap, used, tombs;
     unsigned fpbits;
+    int wide;       /* 64-bit slots */
+    int keep_wide;  /* rebuilds keep 64-bit slots (bale__dict_test_wide) */
 } dict_body;
 
 typedef struct dict_cache_way {
@@ -108,5 +121,10 @@ struct bale_dict {
     bale__buf ks, vs; /* scratch behind borrowed keys / values */
     bale__buf cs;     /* scratch for stored keys compared in lookups */
 };
+
+/* For tests: rebuilds d's index with 64-bit slots, which its later
+ * rebuilds (and copies) keep, so that small dicts exercise the index of
+ * dicts past 2^28 positions.  BALE_OK or BALE_NOMEM (d unchanged). */
+bale_err bale__dict_test_wide(bale_dict *d);
 
 #endif

@@ -4,6 +4,7 @@
 #include "test_util.h"
 
 #include "bale_dict.h"
+#include "../../src/dict/dict_internal.h"
 
 #define DICT_PATCH_MAX_T 64 /* src/dict's DICT_PATCH_MAX: enough overwrites to merge */
 
@@ -123,11 +124,15 @@ static uint64_t rng(void) {
     return rng_state;
 }
 
-static void run_model(bale_dtype kt, bale_dtype vt, int ops, int keyspace, int check_every) {
+/* wide: the index has 64-bit slots from the start (bale__dict_test_wide),
+ * as a dict of more than 2^28 positions has. */
+static void run_model(bale_dtype kt, bale_dtype vt, int ops, int keyspace, int check_every,
+                      int wide) {
     static model m;
     memset(&m, 0, sizeof m);
     bale_dict *d;
     ASSERT_OK(bale_dict_create(kt, vt, NULL, &d));
+    if (wide) ASSERT_OK(bale__dict_test_wide(d));
     char kb[64], vb[64];
     for (int op = 0; op < ops; op++) {
         int id = (int)(rng() % (uint64_t)keyspace);
@@ -191,6 +196,7 @@ static void run_model(bale_dtype kt, bale_dtype vt, int ops, int keyspace, int c
     uint64_t p = bale_dict_end(d), n = 0;
     while (bale_dict_prev(d, p, &p) == BALE_OK) n++;
     ASSERT_U64_EQ(n, m.count);
+    ASSERT_EQ(d->b->wide, wide); /* through growth and compactions */
     bale_dict_free(d);
 }
 
@@ -250,12 +256,57 @@ static void test_empty_keys_values(void) {
     bale_dict_free(d);
 }
 
-static void test_model_str_str(void) { run_model(BALE_DTYPE_STR, BALE_DTYPE_STR, 60000, 9000, 997); }
-static void test_model_int_int(void) { run_model(BALE_DTYPE_INT, BALE_DTYPE_INT, 60000, 9000, 997); }
-static void test_model_bytes_float(void) { run_model(BALE_DTYPE_BYTES, BALE_DTYPE_FLOAT, 30000, 6000, 0); }
-static void test_model_int_bool(void) { run_model(BALE_DTYPE_INT, BALE_DTYPE_BOOL, 30000, 6000, 0); }
-static void test_model_str_object(void) { run_model(BALE_DTYPE_STR, BALE_DTYPE_OBJECT, 30000, 6000, 0); }
-static void test_model_small(void) { run_model(BALE_DTYPE_STR, BALE_DTYPE_INT, 3000, 40, 1); }
+static void test_model_str_str(void) { run_model(BALE_DTYPE_STR, BALE_DTYPE_STR, 60000, 9000, 997, 0); }
+static void test_model_int_int(void) { run_model(BALE_DTYPE_INT, BALE_DTYPE_INT, 60000, 9000, 997, 0); }
+static void test_model_bytes_float(void) { run_model(BALE_DTYPE_BYTES, BALE_DTYPE_FLOAT, 30000, 6000, 0, 0); }
+static void test_model_int_bool(void) { run_model(BALE_DTYPE_INT, BALE_DTYPE_BOOL, 30000, 6000, 0, 0); }
+static void test_model_str_object(void) { run_model(BALE_DTYPE_STR, BALE_DTYPE_OBJECT, 30000, 6000, 0, 0); }
+static void test_model_wide_str_int(void) {
+    run_model(BALE_DTYPE_STR, BALE_DTYPE_INT, 40000, 9000, 997, 1);
+}
+static void test_model_wide_int_str(void) {
+    run_model(BALE_DTYPE_INT, BALE_DTYPE_STR, 30000, 6000, 499, 1);
+}
+static void test_model_wide_small(void) { run_model(BALE_DTYPE_INT, BALE_DTYPE_INT, 3000, 40, 1, 1); }
+
+/* A wide index is shared by copies, copied on write, and grows wide. */
+static void test_wide_copy_on_write(void) {
+    bale_dict *a, *b;
+    ASSERT_OK(bale_dict_create(BALE_DTYPE_INT, BALE_DTYPE_INT, NULL, &a));
+    for (int64_t i = 0; i < 5000; i++) {
+        bale_scalar k = sk_int(i * 31), v = sk_int(i);
+        ASSERT_OK(bale_dict_set(a, &k, &v, NULL));
+    }
+    uint64_t narrow = bale_dict_nbytes(a);
+    ASSERT_OK(bale__dict_test_wide(a));
+    ASSERT_TRUE(bale_dict_nbytes(a) > narrow); /* 8-byte slots are counted */
+    ASSERT_OK(bale_dict_verify(a));
+    ASSERT_OK(bale_dict_copy(a, &b));
+    for (int64_t i = 0; i < 20000; i++) {
+        bale_scalar k = sk_int(i * 31 + 1), v = sk_int(-i);
+        ASSERT_OK(bale_dict_set(b, &k, &v, NULL));
+    }
+    for (int64_t i = 0; i < 5000; i += 2) {
+        bale_scalar k = sk_int(i * 31);
+        ASSERT_OK(bale_dict_delete(a, &k));
+    }
+    ASSERT_OK(bale_dict_verify(a));
+    ASSERT_OK(bale_dict_verify(b));
+    ASSERT_EQ(a->b->wide, 1);
+    ASSERT_EQ(b->b->wide, 1);
+    ASSERT_U64_EQ(bale_dict_count(a), 2500);
+    ASSERT_U64_EQ(bale_dict_count(b), 25000);
+    for (int64_t i = 0; i < 5000; i++) {
+        bale_scalar k = sk_int(i * 31), v;
+        ASSERT_ERR(bale_dict_get(a, &k, &v, NULL), i % 2 ? BALE_OK : BALE_NOTFOUND);
+        ASSERT_OK(bale_dict_get(b, &k, &v, NULL));
+        ASSERT_EQ(v.i, i);
+    }
+    bale_dict_free(a);
+    bale_dict_free(b);
+}
+
+static void test_model_small(void) { run_model(BALE_DTYPE_STR, BALE_DTYPE_INT, 3000, 40, 1, 0); }
 
 /* Fills a dict with n str keys k<i> -> int i. */
 static void fill(bale_dict *d, int from, int to) {
@@ -589,7 +640,9 @@ static void test_million(void) {
 }
 
 BALE_TEST_MAIN(BALE_TEST(test_basic_int), BALE_TEST(test_empty_keys_values),
-               BALE_TEST(test_model_small), BALE_TEST(test_model_str_str),
+               BALE_TEST(test_model_small), BALE_TEST(test_model_wide_small),
+               BALE_TEST(test_model_wide_str_int), BALE_TEST(test_model_wide_int_str),
+               BALE_TEST(test_wide_copy_on_write), BALE_TEST(test_model_str_str),
                BALE_TEST(test_model_int_int), BALE_TEST(test_model_bytes_float),
                BALE_TEST(test_model_int_bool), BALE_TEST(test_model_str_object),
                BALE_TEST(test_popitem_lifo_and_compaction), BALE_TEST(test_overwrite_sealed),
