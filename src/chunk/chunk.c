@@ -70,8 +70,9 @@ static uint64_t draft_size(const draft *d) { return d->buf.size - sizeof(bale_ch
 
 static void draft_drop(draft *d) { bale__buf_free(&d->buf); }
 
+/* `policy`: BALE__POLICY_* asks of the auto policy (codec_internal.h). */
 static bale_err draft_encode(const bale_values *values, const bale_codec_opts *opts,
-                             const bale_symtab *tab, draft *d) {
+                             const bale_symtab *tab, unsigned policy, draft *d) {
     d->buf = (bale__buf){.tmp = 1};
     d->res = (bale__pipeline_result){0};
     BALE_FORWARD_IF_ERROR(bale__values_check(values));
@@ -83,7 +84,7 @@ static bale_err draft_encode(const bale_values *values, const bale_codec_opts *o
     bale_err err = bale__buf_reserve(&d->buf, DRAFT_PREFIX);
     if (err != BALE_OK) return err;
     d->buf.size = DRAFT_PREFIX;
-    err = bale__pipeline_encode(values, opts, tab, &d->buf, &d->res);
+    err = bale__pipeline_encode(values, opts, tab, policy, &d->buf, &d->res);
     if (err != BALE_OK) {
         draft_drop(d);
         return err;
@@ -152,7 +153,7 @@ bale_err bale_chunk_encode_with(const bale_values *values, const bale_codec_opts
     BALE_RETURN_IF(out == NULL, BALE_INVALID);
     int scoped = scratch_enter(values);
     draft d;
-    bale_err err = draft_encode(values, opts, tab, &d);
+    bale_err err = draft_encode(values, opts, tab, 0, &d);
     if (err == BALE_OK) err = draft_finish(&d, values, out);
     scratch_leave(scoped);
     return err;
@@ -472,7 +473,7 @@ static int try_ctx(const bale_values *values, const bale_codec_opts *o, unsigned
     bale_codec_opts co = *o;
     co.encoding = BALE_ENC_CTX;
     int won = 0;
-    if (draft_encode(values, &co, fresh, &u) == BALE_OK) {
+    if (draft_encode(values, &co, fresh, 0, &u) == BALE_OK) {
         won = u.res.symtab != NULL &&
               ctx_pays(draft_size(c), draft_size(&u), CTAB_SWITCH_GAIN_PCT, chunks, fresh) &&
               draft_finish(&u, values, out) == BALE_OK;
@@ -489,15 +490,20 @@ static int try_ctx(const bale_values *values, const bale_codec_opts *o, unsigned
     return 1;
 }
 
-static bale_err encode_alone(const bale_values *values, bale_codec_opts o, bale_chunk **out) {
+static bale_err encode_alone(const bale_values *values, bale_codec_opts o, unsigned policy,
+                             bale_chunk **out) {
     o = alone_opts(o);
-    return bale_chunk_encode(values, &o, out);
+    draft d;
+    bale_err err = draft_encode(values, &o, NULL, policy, &d);
+    if (err == BALE_OK) err = draft_finish(&d, values, out);
+    return err;
 }
 
 static bale_err encode_shared(const bale_values *values, const bale_codec_opts *opts,
                               unsigned shift, unsigned flags, bale_symtab **tab, bale_chunk **out) {
     BALE_RETURN_IF(values == NULL || tab == NULL || out == NULL, BALE_INVALID);
     bale_codec_opts o = opts ? *opts : bale_codec_opts_auto();
+    unsigned policy = flags & BALE__SHARED_ACCESS ? BALE__POLICY_ACCESS : 0;
     unsigned kind = bale__values_check(values) == BALE_OK ? bale__policy_str_table_kind(values) : 0;
     /* CTX takes the values FSST would: asked for, or the container's model
      * (auto switches to it: try_ctx); asked for, every value a table can. */
@@ -513,19 +519,19 @@ static bale_err encode_shared(const bale_values *values, const bale_codec_opts *
     /* A chunk unlike the column's table (a DICT column that grew many
      * distinct values, say) is encoded on its own. */
     if (!table_ok || (*tab != NULL && bale__symtab_kind(*tab) != kind))
-        return encode_alone(values, o, out);
+        return encode_alone(values, o, policy, out);
     int small = values->data_size < SYMTAB_MIN_TRAIN_BYTES ||
                 (kind == BALE_SYMTAB_KIND_DICT && bale__values_raw_size(values) < DTAB_MIN_TRAIN_RAW);
     draft c, own;
     bale_err err;
     if (*tab == NULL) {
-        if (small) return encode_alone(values, o, out);
+        if (small) return encode_alone(values, o, policy, out);
         /* The first chunk: train the container's table on it. */
         bale_symtab *fresh;
         err = train(values, kind, shift, &fresh);
-        if (err == BALE_UNSUPPORTED) return encode_alone(values, o, out); /* too many values */
+        if (err == BALE_UNSUPPORTED) return encode_alone(values, o, policy, out); /* too many values */
         BALE_FORWARD_IF_ERROR(err);
-        err = draft_encode(values, &o, fresh, &c);
+        err = draft_encode(values, &o, fresh, policy, &c);
         if (err == BALE_OK) err = draft_finish(&c, values, out);
         if (err == BALE_OK && (*out)->symtab != NULL) {
             *tab = fresh;
@@ -534,7 +540,7 @@ static bale_err encode_shared(const bale_values *values, const bale_codec_opts *
         }
         return err;
     }
-    BALE_FORWARD_IF_ERROR(draft_encode(values, &o, *tab, &c));
+    BALE_FORWARD_IF_ERROR(draft_encode(values, &o, *tab, policy, &c));
     uint64_t cs = draft_size(&c);
     /* Chunks the container has encoded against its tables (a table made in
      * place of another takes over its count); CTX tables are tried at
@@ -555,7 +561,7 @@ static bale_err encode_shared(const bale_values *values, const bale_codec_opts *
         bale_symtab *fresh;
         draft u;
         if (retrain(values, *tab, &fresh) == BALE_OK) {
-            if (draft_encode(values, &o, fresh, &u) == BALE_OK) {
+            if (draft_encode(values, &o, fresh, policy, &u) == BALE_OK) {
                 uint64_t us = draft_size(&u);
                 int keep = dict_grows ? us * 100 < cs * (100 - DTAB_RETRAIN_GAIN_PCT)
                                       : ctx_pays(cs, us, CTAB_RETRAIN_GAIN_PCT, uses, fresh);
@@ -583,7 +589,7 @@ static bale_err encode_shared(const bale_values *values, const bale_codec_opts *
         return draft_finish(&c, values, out);
     /* The data has drifted from the table: a table of the chunk's own? */
     bale_codec_opts oo = alone_opts(o);
-    err = draft_encode(values, &oo, NULL, &own);
+    err = draft_encode(values, &oo, NULL, policy, &own);
     if (err != BALE_OK) {
         draft_drop(&c);
         return err;

@@ -85,6 +85,10 @@ typedef struct bale__chunk_header {
  * container to a CTX table (slower gets: a Dict's lookups decode keys and
  * values, and must stay fast); codec "ctx" still uses one. */
 #define BALE__SHARED_NO_CTX 1u
+/* `flags`: BALE__SHARED_ACCESS asks the auto policy for numeric pipelines
+ * whose get decodes at most one block (BALE__POLICY_ACCESS): a Dict's values
+ * and int keys are read one at a time, at random. */
+#define BALE__SHARED_ACCESS 2u
 bale_err bale__chunk_encode_shared_shift(const bale_values *values, const bale_codec_opts *opts,
                                          unsigned shift, unsigned flags, bale_symtab **tab,
                                          bale_chunk **out);

@@ -104,9 +104,16 @@ typedef struct bale__pipeline_result {
     const bale_symtab *symtab; /* the shared table the stage uses, or NULL */
 } bale__pipeline_result;
 
+/* What a caller asks of the auto policy (`policy` below), 0 or:
+ * BALE__POLICY_ACCESS: numeric values are read one at a time, at random (a
+ * Dict's values and int keys), so only pipelines whose get decodes at most
+ * one block are tried: no backend, no stage that a get decodes whole. */
+#define BALE__POLICY_ACCESS 1u
+
 bale_err bale__pipeline_encode(const bale_values *in,
                                const bale_codec_opts *opts, const bale_symtab *tab,
-                               bale__buf *payload, bale__pipeline_result *result);
+                               unsigned policy, bale__buf *payload,
+                               bale__pipeline_result *result);
 
 /* Encodes with one fixed encoding and backend (no search). */
 bale_err bale__pipeline_encode_fixed(const bale_values *in,
@@ -125,7 +132,7 @@ bale_err bale__pipeline_encode_fixed_tab(const bale_values *in,
 
 /* The auto policy: chooses the pipeline for `in` (policy.c). */
 bale_err bale__policy_encode(const bale_values *in, int level,
-                             const bale_symtab *tab, bale__buf *payload,
+                             const bale_symtab *tab, unsigned policy, bale__buf *payload,
                              bale__pipeline_result *result);
 
 /* The kind of shared table worth training for a column like `in`

@@ -38,7 +38,7 @@ bale_err bale__dict_var_get(bale_dtype dtype, uint64_t count,
 
 /* The auto policy per family (policy_numeric.c, policy_str.c).  Same
  * contract as bale__policy_encode. */
-bale_err bale__policy_numeric(const bale_values *in, int level,
+bale_err bale__policy_numeric(const bale_values *in, int level, unsigned policy,
                               bale__buf *payload,
                               bale__pipeline_result *result);
 bale_err bale__policy_varwidth(const bale_values *in, int level,

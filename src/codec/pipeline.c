@@ -67,12 +67,13 @@ bale_err bale__pipeline_encode_fixed_tab(const bale_values *in,
 
 bale_err bale__pipeline_encode(const bale_values *in,
                                const bale_codec_opts *opts, const bale_symtab *tab,
-                               bale__buf *payload, bale__pipeline_result *result) {
+                               unsigned policy, bale__buf *payload,
+                               bale__pipeline_result *result) {
     if (opts->encoding != BALE_ENC_AUTO && opts->backend != BALE_BACKEND_AUTO)
         return bale__pipeline_encode_fixed_tab(in, opts->encoding, opts->backend,
                                                opts->level, tab, payload, result);
     if (opts->encoding == BALE_ENC_AUTO && opts->backend == BALE_BACKEND_AUTO)
-        return bale__policy_encode(in, opts->level, tab, payload, result);
+        return bale__policy_encode(in, opts->level, tab, policy, payload, result);
     /* One half fixed: try the other half's candidates, keep the smallest. */
     static const bale_backend backends[] = {BALE_BACKEND_NONE, BALE_BACKEND_LZ4,
                                             BALE_BACKEND_ZSTD};

@@ -142,7 +142,7 @@ static void consider(choice *best, bale__buf *trial, bale_encoding enc,
     best->have = 1;
 }
 
-bale_err bale__policy_numeric(const bale_values *in, int level,
+bale_err bale__policy_numeric(const bale_values *in, int level, unsigned policy,
                               bale__buf *payload,
                               bale__pipeline_result *result) {
     candidate cands[BALE__MAX_CANDIDATES];
@@ -155,36 +155,43 @@ bale_err bale__policy_numeric(const bale_values *in, int level,
     if (in->count == 0)
         return bale__pipeline_encode_fixed(in, BALE_ENC_PLAIN, BALE_BACKEND_NONE, 0,
                                            payload, result);
+    /* BALE__POLICY_ACCESS: only candidates whose get decodes at most a block
+     * (FOR, PLAIN, blocked stages, a constant DELTA), none with a backend. */
+    int any = !(policy & BALE__POLICY_ACCESS);
     uint64_t n = in->count;
     if (in->dtype == BALE_DTYPE_BOOL) {
         cands[ncand++] = bool_candidates[0];
-        cands[ncand++] = bool_candidates[1];
+        if (any) cands[ncand++] = bool_candidates[1];
     } else if (in->dtype == BALE_DTYPE_INT) {
         unsigned wf, wd;
         int_widths(in, &wf, &wd);
         pre[npre++] = (sized){BALE_ENC_FOR, BALE__VAR_PACKED, 9 + (n * wf + 7) / 8};
-        pre[npre++] = (sized){BALE_ENC_DELTA, BALE__VAR_PACKED, 18 + ((n - 1) * wd + 7) / 8};
+        if (any || wd == 0)
+            pre[npre++] = (sized){BALE_ENC_DELTA, BALE__VAR_PACKED, 18 + ((n - 1) * wd + 7) / 8};
         if (n > 1 && wd + BALE_POLICY_SMOOTH_BITS <= wf) {
-            cands[ncand++] = (candidate){BALE_ENC_DELTA, BALE__VAR_PATCHED, B_NONE | B_ZSTD};
+            if (any)
+                cands[ncand++] = (candidate){BALE_ENC_DELTA, BALE__VAR_PATCHED, B_NONE | B_ZSTD};
             cands[ncand++] = (candidate){BALE_ENC_DELTA, BALE__VAR_BLOCKS, B_NONE};
         }
         else if (dict_worth_trying(in)) {
-            cands[ncand++] = (candidate){BALE_ENC_DICT, BALE__VAR_SECTIONS, B_NONE};
+            if (any) cands[ncand++] = (candidate){BALE_ENC_DICT, BALE__VAR_SECTIONS, B_NONE};
             cands[ncand++] = (candidate){BALE_ENC_DICT, BALE__VAR_BLOCKS, B_NONE};
-        } else
+        } else if (any)
             cands[ncand++] = (candidate){BALE_ENC_FOR, BALE__VAR_PLANES, B_ZSTD};
     } else {
         /* Floats: no real data to tune on (design-numeric.md); bit patterns
          * through SHUFFLE, with DICT when values repeat, else XORFLOAT. */
         pre[npre++] = (sized){BALE_ENC_PLAIN, BALE__VAR_PACKED, 8 * n};
         if (dict_worth_trying(in)) {
-            cands[ncand++] = (candidate){BALE_ENC_DICT, BALE__VAR_SECTIONS, B_NONE};
+            if (any) cands[ncand++] = (candidate){BALE_ENC_DICT, BALE__VAR_SECTIONS, B_NONE};
             cands[ncand++] = (candidate){BALE_ENC_DICT, BALE__VAR_BLOCKS, B_NONE};
-        } else {
+        } else if (any) {
             cands[ncand++] = (candidate){BALE_ENC_XORFLOAT, BALE__VAR_PACKED, B_ZSTD};
         }
-        cands[ncand++] = (candidate){BALE_ENC_SHUFFLE, BALE__VAR_PACKED, B_ZSTD};
+        if (any) cands[ncand++] = (candidate){BALE_ENC_SHUFFLE, BALE__VAR_PACKED, B_ZSTD};
     }
+    if (!any)
+        for (size_t i = 0; i < ncand; i++) cands[i].backends &= B_NONE;
     choice best = {{.tmp = 1}, {0}, 0};      /* smallest overall */
     choice fast = {{.tmp = 1}, {0}, 0};      /* smallest without a backend */
     choice access = {{.tmp = 1}, {0}, 0};    /* smallest blocked (random access) */

@@ -505,11 +505,14 @@ static bale_codec_opts col_opts(const dict_body *b, const bale_values *v) {
 }
 static bale_err encode_col(dict_body *b, int which, const bale_values *v, bale_chunk **out) {
     bale_codec_opts o = col_opts(b, v);
-    /* No CTX unless asked for: a lookup decodes keys and a value, and a
-     * CTX get is slower (4.5M npm names: d[k] 1.2 -> 2.7 us for 19.8 ->
-     * 18.2 B/entry). */
+    /* A lookup decodes a key or two and a value, one element each: so no
+     * CTX unless asked for (a CTX get is slower; 4.5M npm names: d[k] 1.2
+     * -> 2.7 us for 19.8 -> 18.2 B/entry), and numbers only in pipelines
+     * whose get decodes at most a block (random floats as zstd'd chunks:
+     * d[k] 11 us, as plain values 1 us; design-dict.md). */
     return bale__chunk_encode_shared_shift(v, &o, which == 0 ? DICT_KEY_BLOCK_SHIFT : 0,
-                                           BALE__SHARED_NO_CTX, &b->tabs[which], out);
+                                           BALE__SHARED_NO_CTX | BALE__SHARED_ACCESS,
+                                           &b->tabs[which], out);
 }
 
 /* Seals the (full) tail into a block.  On failure nothing changes. */

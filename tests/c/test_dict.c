@@ -5,6 +5,7 @@
 
 #include "bale_dict.h"
 #include "../../src/dict/dict_internal.h"
+#include "../../src/chunk/chunk_internal.h"
 
 #define DICT_PATCH_MAX_T 64 /* src/dict's DICT_PATCH_MAX: enough overwrites to merge */
 
@@ -304,6 +305,52 @@ static void test_wide_copy_on_write(void) {
     }
     bale_dict_free(a);
     bale_dict_free(b);
+}
+
+/* A dict's sealed numeric chunks answer a get from at most one block: no
+ * backend, and no stage that a get decodes whole (DELTA packed with a
+ * varying delta, XORFLOAT), whatever compresses best. */
+static void assert_cheap_get(const bale_chunk *c) {
+    ASSERT_EQ(bale_chunk_backend(c), BALE_BACKEND_NONE);
+    bale_encoding e = bale_chunk_encoding(c);
+    ASSERT_TRUE(e == BALE_ENC_PLAIN || e == BALE_ENC_FOR || e == BALE_ENC_DICT ||
+                e == BALE_ENC_DELTA || e == BALE_ENC_FSST);
+    if (e == BALE_ENC_DELTA) {
+        const uint8_t *st;
+        size_t n;
+        uint8_t *owned = NULL;
+        ASSERT_OK(bale__chunk_stage(c, &st, &n, &owned));
+        ASSERT_TRUE(owned == NULL); /* no backend: the stage is the payload */
+        ASSERT_TRUE(n >= 2 && (st[1] == 2 /* blocked */ || (st[0] == 0 && st[1] == 0)));
+    }
+}
+
+static void test_numeric_columns_random_access(void) {
+    const bale_dtype vts[] = {BALE_DTYPE_FLOAT, BALE_DTYPE_FLOAT, BALE_DTYPE_BOOL,
+                              BALE_DTYPE_INT, BALE_DTYPE_INT};
+    for (size_t c = 0; c < sizeof vts / sizeof *vts; c++) {
+        bale_dict *d;
+        ASSERT_OK(bale_dict_create(BALE_DTYPE_INT, vts[c], NULL, &d));
+        int64_t t = 1700000000000;
+        for (int64_t i = 0; i < 3 * BALE_DICT_BLOCK + 10; i++) {
+            bale_scalar k = sk_int(c == 4 ? (t += 1000 + (int64_t)(rng() % 1000)) : i * 3), v;
+            switch (c) {
+            case 0: v = (bale_scalar){BALE_DTYPE_FLOAT, 0, (double)i, NULL, 0}; break;
+            case 1: v = (bale_scalar){BALE_DTYPE_FLOAT, 0, (double)(rng() % 100) / 4, NULL, 0}; break;
+            case 2: v = (bale_scalar){BALE_DTYPE_BOOL, i % 3 == 0, 0, NULL, 0}; break;
+            case 3: v = sk_int(t += 1000 + (int64_t)(rng() % 1000)); break;
+            default: v = sk_int(i); break;
+            }
+            ASSERT_OK(bale_dict_set(d, &k, &v, NULL));
+        }
+        ASSERT_U64_EQ(d->b->nblocks, 3);
+        for (uint64_t b = 0; b < d->b->nblocks; b++) {
+            assert_cheap_get(d->b->blocks[b].keys);
+            assert_cheap_get(d->b->blocks[b].vals);
+        }
+        ASSERT_OK(bale_dict_verify(d));
+        bale_dict_free(d);
+    }
 }
 
 static void test_model_small(void) { run_model(BALE_DTYPE_STR, BALE_DTYPE_INT, 3000, 40, 1, 0); }
@@ -642,7 +689,7 @@ static void test_million(void) {
 BALE_TEST_MAIN(BALE_TEST(test_basic_int), BALE_TEST(test_empty_keys_values),
                BALE_TEST(test_model_small), BALE_TEST(test_model_wide_small),
                BALE_TEST(test_model_wide_str_int), BALE_TEST(test_model_wide_int_str),
-               BALE_TEST(test_wide_copy_on_write), BALE_TEST(test_model_str_str),
+               BALE_TEST(test_wide_copy_on_write), BALE_TEST(test_numeric_columns_random_access), BALE_TEST(test_model_str_str),
                BALE_TEST(test_model_int_int), BALE_TEST(test_model_bytes_float),
                BALE_TEST(test_model_int_bool), BALE_TEST(test_model_str_object),
                BALE_TEST(test_popitem_lifo_and_compaction), BALE_TEST(test_overwrite_sealed),
