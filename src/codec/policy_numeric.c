@@ -266,6 +266,19 @@ bale_err bale__policy_numeric(const bale_values *in, int level, unsigned policy,
      * backend pass (or DICT's sections) per get.  Without a backend FOR and
      * PLAIN get in O(1) and DELTA decodes bit-packed deltas (a few us), so
      * only a smaller blocked stage replaces those. */
+    int winner_cheap = best.have && best.res.backend == BALE_BACKEND_NONE &&
+                       best.res.encoding != BALE_ENC_DICT;
+    if (best.have && !winner_cheap && !(access.have && access.buf.size <= best.buf.size)) {
+        /* FOR packed and PLAIN get in O(1): they compete for random access
+         * too (random floats: zstd saved ~5%, and a get decoded the chunk,
+         * 12 us from Python). */
+        const candidate c = {in->dtype == BALE_DTYPE_FLOAT ? BALE_ENC_PLAIN : BALE_ENC_FOR,
+                             BALE__VAR_PACKED, B_NONE};
+        trial.size = 0;
+        err = build_stage(in, &c, &trial);
+        if (err != BALE_OK) goto done;
+        consider(&access, &trial, c.enc, BALE_BACKEND_NONE, trial.size);
+    }
     if (access.have) {
         int cheap_get = best.have && best.res.backend == BALE_BACKEND_NONE &&
                         best.res.encoding != BALE_ENC_DICT;
