@@ -175,7 +175,8 @@ typedef enum bale_backend {
     X(XORFLOAT, 7, "xorfloat")       /* float: xor with previous, shuffle */   \
     X(BLOCKS, 8, "blocks")           /* str/bytes: small compressed blocks */  \
     X(CTX, 9, "ctx")                 /* str/bytes: order-2 context Huffman,    \
-                                        against a container's shared table */
+                                        against a container's shared table */ \
+    X(DECIMAL, 10, "decimal")        /* float: x * 10^k as ints, FOR-packed */
 
 typedef enum bale_encoding {
 #define BALE__ENC_ENUM(name, code, str) BALE_ENC_##name = code,

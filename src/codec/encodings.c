@@ -11,7 +11,7 @@ static const bale__encoding_impl *const encodings[] = {
     &bale__enc_plain, &bale__enc_for,   &bale__enc_delta,
     &bale__enc_dict,  &bale__enc_shuffle, &bale__enc_fsst,
     &bale__enc_front, &bale__enc_xorfloat, &bale__enc_blocks,
-    &bale__enc_ctx,
+    &bale__enc_ctx,   &bale__enc_decimal,
 };
 
 const bale__encoding_impl *bale__encoding_find(bale_encoding id) {

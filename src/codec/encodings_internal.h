@@ -18,6 +18,7 @@ extern const bale__encoding_impl bale__enc_fsst;     /* str_codecs.c */
 extern const bale__encoding_impl bale__enc_front;    /* str_codecs.c */
 extern const bale__encoding_impl bale__enc_blocks;   /* str_codecs.c */
 extern const bale__encoding_impl bale__enc_ctx;      /* ctx_tab.c */
+extern const bale__encoding_impl bale__enc_decimal;  /* decimal.c */
 extern const bale__tab_ops bale__fsst_tab_ops;       /* fsst.c */
 extern const bale__tab_ops bale__dict_tab_ops;       /* dict.c (tables: dict_tab.c) */
 extern const bale__tab_ops bale__ctx_tab_ops;        /* ctx_tab.c */

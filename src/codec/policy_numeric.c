@@ -189,6 +189,9 @@ bale_err bale__policy_numeric(const bale_values *in, int level, unsigned policy,
             cands[ncand++] = (candidate){BALE_ENC_XORFLOAT, BALE__VAR_PACKED, B_ZSTD};
         }
         if (any) cands[ncand++] = (candidate){BALE_ENC_SHUFFLE, BALE__VAR_PACKED, B_ZSTD};
+        /* decimals with few digits (prices, counters as floats) as ints */
+        if (bale__decimal_worth(in))
+            cands[ncand++] = (candidate){BALE_ENC_DECIMAL, BALE__VAR_PACKED, B_NONE};
     }
     if (!any)
         for (size_t i = 0; i < ncand; i++) cands[i].backends &= B_NONE;
@@ -278,6 +281,9 @@ bale_err bale__policy_numeric(const bale_values *in, int level, unsigned policy,
         err = build_stage(in, &c, &trial);
         if (err != BALE_OK) goto done;
         consider(&access, &trial, c.enc, BALE_BACKEND_NONE, trial.size);
+        if (fast.have && fast.res.encoding == BALE_ENC_DECIMAL) /* O(1) too */
+            consider(&access, &fast.buf, fast.res.encoding, BALE_BACKEND_NONE,
+                     fast.res.stage_size);
     }
     if (access.have) {
         int cheap_get = best.have && best.res.backend == BALE_BACKEND_NONE &&

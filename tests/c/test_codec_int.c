@@ -11,7 +11,8 @@ static const bale_backend all_backends[] = {BALE_BACKEND_NONE, BALE_BACKEND_LZ4,
                                             BALE_BACKEND_ZSTD, BALE_BACKEND_ZLIB};
 static const bale_encoding num_encodings[] = {BALE_ENC_PLAIN, BALE_ENC_FOR,
                                               BALE_ENC_DELTA, BALE_ENC_DICT,
-                                              BALE_ENC_SHUFFLE, BALE_ENC_XORFLOAT};
+                                              BALE_ENC_SHUFFLE, BALE_ENC_XORFLOAT,
+                                              BALE_ENC_DECIMAL};
 #define NBACK (sizeof all_backends / sizeof *all_backends)
 #define NENC (sizeof num_encodings / sizeof *num_encodings)
 
@@ -47,6 +48,7 @@ static const stage_case stage_cases[] = {
     {BALE_ENC_DICT, bale__dict_fixed_encode_variant, BALE__VAR_BLOCKS},
     {BALE_ENC_SHUFFLE, NULL, BALE__VAR_PACKED},
     {BALE_ENC_XORFLOAT, NULL, BALE__VAR_PACKED},
+    {BALE_ENC_DECIMAL, NULL, BALE__VAR_PACKED},
 };
 #define NSTAGE (sizeof stage_cases / sizeof *stage_cases)
 
@@ -205,6 +207,76 @@ static void test_floats(void) {
     roundtrip_all(&in);
     for (size_t i = 0; i < 2000; i++) f[i] = special[rnd() % 8];
     roundtrip_all(&in);
+}
+
+/* DECIMAL: the stage's size shows values coded as ints, exceptions come
+ * back bit-exact, get agrees everywhere (stage_roundtrip samples it). */
+static size_t decimal_stage(const bale_values *in) {
+    const bale__encoding_impl *impl = bale__encoding_find(BALE_ENC_DECIMAL);
+    bale__buf st = {0};
+    ASSERT_OK(impl->encode(in, &st));
+    bale_values out;
+    ASSERT_OK(impl->decode(in->dtype, in->count, st.data, st.size, in->data_size, &out));
+    tu_assert_same(in, &out);
+    bale_values_free(&out);
+    for (uint64_t i = 0; i < in->count; i++) {
+        bale_values one;
+        ASSERT_OK(impl->get(in->dtype, in->count, st.data, st.size, i, &one));
+        ASSERT_MEM_EQ(one.data, (const uint8_t *)in->data + i * 8, 8);
+        bale_values_free(&one);
+    }
+    size_t n = st.size;
+    bale__buf_free(&st);
+    return n;
+}
+
+static void test_decimal(void) {
+    static double f[4096];
+    bale_values in = tu_floats(f, 4096);
+    /* prices with two decimals, 0..99.99: 14 bits a value */
+    for (size_t i = 0; i < 4096; i++) f[i] = (double)(rnd() % 10000) / 100.0;
+    size_t n = decimal_stage(&in);
+    ASSERT_TRUE(n <= 5 + 9 + 4096 * 14 / 8 + 1);
+    /* a counter stored as floats: k = 0 */
+    for (size_t i = 0; i < 4096; i++) f[i] = (double)i - 2000.0;
+    ASSERT_TRUE(decimal_stage(&in) <= 5 + 9 + 4096 * 12 / 8 + 1);
+    /* exceptions: specials, more digits, beyond 2^53, at the ends too */
+    double odd[] = {NAN, INFINITY, -0.0, 0.1 + 0.2, 1e300, 5e-324, 9007199254740993.0};
+    for (size_t i = 0; i < 4096; i++)
+        f[i] = rnd() % 5 == 0 ? odd[rnd() % 7] : (double)(int64_t)(rnd() % 2001 - 1000) / 8.0;
+    f[0] = odd[0];
+    f[4095] = odd[2];
+    (void)decimal_stage(&in);
+    /* all exceptions; one value; none */
+    for (size_t i = 0; i < 4096; i++) f[i] = odd[i % 7];
+    (void)decimal_stage(&in);
+    in = tu_floats(f, 1);
+    (void)decimal_stage(&in);
+    in = tu_floats(f, 0);
+    ASSERT_TRUE(decimal_stage(&in) == 5 + 9);
+    /* positions that do not increase, k and nexc out of range: corrupt */
+    for (size_t i = 0; i < 8; i++) f[i] = i % 2 ? NAN : 1.5;
+    in = tu_floats(f, 8);
+    const bale__encoding_impl *impl = bale__encoding_find(BALE_ENC_DECIMAL);
+    bale__buf st = {0};
+    ASSERT_OK(impl->encode(&in, &st));
+    ASSERT_EQ(st.data[0], 1);
+    ASSERT_EQ(bale__load32(st.data + 1), 4);
+    bale_values out;
+    uint8_t keep[4];
+    memcpy(keep, st.data + 5 + 4, 4);
+    memcpy(st.data + 5 + 4, st.data + 5, 4); /* second position = first */
+    ASSERT_ERR(impl->decode(BALE_DTYPE_FLOAT, 8, st.data, st.size, 64, &out), BALE_CORRUPT);
+    memcpy(st.data + 5 + 4, keep, 4);
+    st.data[0] = 19;
+    ASSERT_ERR(impl->decode(BALE_DTYPE_FLOAT, 8, st.data, st.size, 64, &out), BALE_CORRUPT);
+    st.data[0] = 1;
+    bale__store32(st.data + 1, 9);
+    ASSERT_ERR(impl->decode(BALE_DTYPE_FLOAT, 8, st.data, st.size, 64, &out), BALE_CORRUPT);
+    bale__store32(st.data + 1, 4);
+    ASSERT_OK(impl->decode(BALE_DTYPE_FLOAT, 8, st.data, st.size, 64, &out));
+    bale_values_free(&out);
+    bale__buf_free(&st);
 }
 
 static void test_bools(void) {
@@ -792,5 +864,5 @@ static void test_flights(void) {
 BALE_TEST_MAIN(BALE_TEST(test_int_edges), BALE_TEST(test_every_width),
                BALE_TEST(test_floats), BALE_TEST(test_bools),
                BALE_TEST(test_dict_too_many), BALE_TEST(test_allocation_failures),
-               BALE_TEST(test_corrupt_stages), BALE_TEST(test_delta_blocks), BALE_TEST(test_policy_cheap_get), BALE_TEST(test_dict_blocks), BALE_TEST(test_dict_blocks_paths),
+               BALE_TEST(test_corrupt_stages), BALE_TEST(test_delta_blocks), BALE_TEST(test_policy_cheap_get), BALE_TEST(test_decimal), BALE_TEST(test_dict_blocks), BALE_TEST(test_dict_blocks_paths),
                BALE_TEST(test_flights))

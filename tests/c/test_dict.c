@@ -314,7 +314,7 @@ static void assert_cheap_get(const bale_chunk *c) {
     ASSERT_EQ(bale_chunk_backend(c), BALE_BACKEND_NONE);
     bale_encoding e = bale_chunk_encoding(c);
     ASSERT_TRUE(e == BALE_ENC_PLAIN || e == BALE_ENC_FOR || e == BALE_ENC_DICT ||
-                e == BALE_ENC_DELTA || e == BALE_ENC_FSST);
+                e == BALE_ENC_DELTA || e == BALE_ENC_FSST || e == BALE_ENC_DECIMAL);
     if (e == BALE_ENC_DELTA) {
         const uint8_t *st;
         size_t n;

@@ -976,6 +976,25 @@ def test_float_bit_patterns_kept():
     assert struct.pack("<5d", *ys) == struct.pack("<5d", *vals)
 
 
+@pytest.mark.parametrize("codec", ["auto", "decimal+none", "decimal+zstd"])
+def test_decimal_floats_exact(codec):
+    # design-numeric.md, DECIMAL: prices kept as ints x * 10^k, every bit
+    # pattern back (exceptions raw), random access and pickling included
+    rnd = random.Random(7)
+    payload_nan = struct.unpack("<d", struct.pack("<Q", 0x7FF8_0000_DEAD_BEEF))[0]
+    odd = [payload_nan, -0.0, math.inf, 0.1 + 0.2, 1e300, 5e-324, 2.0**53 + 2]
+    vals = [round(rnd.random() * 100, 2) for _ in range(100_000)]
+    for i in range(0, len(vals), 997):
+        vals[i] = odd[i % len(odd)]
+    xs = List(vals, codec=codec)
+    assert xs.nbytes < 3 * len(vals)  # 14-bit ints, not 8-byte doubles
+    pack = lambda v: struct.pack(f"<{len(v)}d", *v)  # noqa: E731
+    assert pack(xs) == pack(vals)
+    for i in [0, 997, 1994, 5, 99_999] + [rnd.randrange(len(vals)) for _ in range(200)]:
+        assert struct.pack("<d", xs[i]) == struct.pack("<d", vals[i])
+    assert pack(pickle.loads(pickle.dumps(xs))) == pack(vals)
+
+
 # ---------------------------------------------------------------------------
 # pickling
 

@@ -12,7 +12,8 @@ import pytest
 import bale
 
 BACKENDS = {"none", "lz4", "zstd", "zlib"}
-ENCODINGS = {"plain", "for", "delta", "dict", "shuffle", "fsst", "front", "xorfloat", "blocks", "ctx"}
+ENCODINGS = {"plain", "for", "delta", "dict", "shuffle", "fsst", "front", "xorfloat", "blocks", "ctx",
+             "decimal"}
 
 
 def test_version():
