@@ -66,7 +66,8 @@ def main() -> None:
     keys = names(a.n, Path(a.data))
     n = len(keys)
     probe_keys = [(k + ".")[:-1] for k in random.Random(1).sample(keys, 20_000)]  # fresh str objects
-    probe_idx = [random.Random(2).randrange(n) for _ in range(20_000)]
+    ri = random.Random(2)
+    probe_idx = [ri.randrange(n) for _ in range(20_000)]
 
     def get_all(obj):
         return lambda ks: [obj[k] for k in ks]
