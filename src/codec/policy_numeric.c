@@ -142,6 +142,17 @@ static void consider(choice *best, bale__buf *trial, bale_encoding enc,
     best->have = 1;
 }
 
+/* Whether a get of the choice decodes at most a block: no backend, and
+ * not DICT (its sections decode whole) nor DELTA packed with varying
+ * deltas (a get sums those before the element: ~1-2 us a 64 KiB chunk). */
+static int cheap_get(const choice *c) {
+    if (!c->have || c->res.backend != BALE_BACKEND_NONE || c->res.encoding == BALE_ENC_DICT)
+        return 0;
+    if (c->res.encoding != BALE_ENC_DELTA) return 1;
+    const uint8_t *st = c->buf.data; /* no backend: the payload is the stage */
+    return c->buf.size >= 2 && (st[1] == 2 /* blocked */ || (st[0] == 0 && st[1] == 0));
+}
+
 bale_err bale__policy_numeric(const bale_values *in, int level, unsigned policy,
                               bale__buf *payload,
                               bale__pipeline_result *result) {
@@ -266,11 +277,10 @@ bale_err bale__policy_numeric(const bale_values *in, int level, unsigned policy,
         consider(&best, &fast.buf, fast.res.encoding, BALE_BACKEND_NONE, fast.res.stage_size);
     }
     /* Random access when nearly as small and the choice would need a
-     * backend pass (or DICT's sections) per get.  Without a backend FOR and
-     * PLAIN get in O(1) and DELTA decodes bit-packed deltas (a few us), so
-     * only a smaller blocked stage replaces those. */
-    int winner_cheap = best.have && best.res.backend == BALE_BACKEND_NONE &&
-                       best.res.encoding != BALE_ENC_DICT;
+     * backend pass, DICT's sections or a sum of packed deltas per get.
+     * Without a backend FOR, PLAIN and DECIMAL get in O(1), so only a
+     * smaller blocked stage replaces those. */
+    int winner_cheap = cheap_get(&best);
     if (best.have && !winner_cheap && !(access.have && access.buf.size <= best.buf.size)) {
         /* FOR packed and PLAIN get in O(1): they compete for random access
          * too (random floats: zstd saved ~5%, and a get decoded the chunk,
@@ -281,17 +291,16 @@ bale_err bale__policy_numeric(const bale_values *in, int level, unsigned policy,
         err = build_stage(in, &c, &trial);
         if (err != BALE_OK) goto done;
         consider(&access, &trial, c.enc, BALE_BACKEND_NONE, trial.size);
+        /* (fast.buf is intact: it lost to best, which has a backend) */
         if (fast.have && fast.res.encoding == BALE_ENC_DECIMAL) /* O(1) too */
             consider(&access, &fast.buf, fast.res.encoding, BALE_BACKEND_NONE,
                      fast.res.stage_size);
     }
     if (access.have) {
-        int cheap_get = best.have && best.res.backend == BALE_BACKEND_NONE &&
-                        best.res.encoding != BALE_ENC_DICT;
         size_t room = SIZE_MAX;
         if (best.have)
             room = best.buf.size +
-                   (cheap_get ? 0
+                   (winner_cheap ? 0
                               : best.buf.size / BALE_POLICY_ACCESS_SLACK +
                                     (best.buf.size * 8 < n
                                          ? (size_t)(n / BALE_POLICY_ACCESS_VALUES_PER_BYTE)
