@@ -401,9 +401,11 @@ def rules(bale_mod, d: Data, lists: dict, lists_mem: dict, others=(), py_mem=Non
     s = bale_mod.List((x for x in d.distance), "int")
     dt = time.perf_counter() - t
     m = mem()
-    res["streaming"] = {"n": n_stream, "peak": m["peak"] - live0, "final": m["live"] - live0, "rate": n_stream / dt}
+    # final: the list's own bytes (live bytes may also fall meanwhile, as
+    # other containers' decoded-block caches are dropped)
+    res["streaming"] = {"n": n_stream, "peak": m["peak"] - live0, "final": s.nbytes, "rate": n_stream / dt}
     P(f"  streaming:   bale.List(generator of {n_stream:,} ints) at {n_stream / dt / 1e6:.1f}M/s: "
-      f"peak {mb(m['peak'] - live0)} for a final {mb(m['live'] - live0)} "
+      f"peak {mb(m['peak'] - live0)} for a final {mb(s.nbytes)} "
       f"(list(generator) holds {mb((py_mem or {}).get('distance') or n_stream * 36)} at the end)")
     del s
     # 3. release
