@@ -100,6 +100,23 @@ def test_main_module_runs():
     assert out.returncode == 0, out.stderr
 
 
+@pytest.mark.skipif(getattr(bale, "Dict", None) is None, reason="bale.Dict not built yet")
+def test_demo_runs_on_the_bundled_sample():
+    # The README's main job: the side-by-side tables, then what each rule
+    # bought, with sizes that make sense (no negative "final").
+    out = subprocess.run(
+        [sys.executable, "-m", "bale", "demo", "--lookups", "2000"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    for part in ("bale.List", "bale.Dict", "What each rule bought", "sharing:", "streaming:",
+                 "release:", "compression:"):
+        assert part in text, part
+    line = next(ln for ln in text.splitlines() if "streaming:" in ln)
+    assert "final -" not in line and "peak -" not in line, line
+
+
 # ---- the codec= argument ---------------------------------------------------
 List = getattr(bale, "List", None)
 needs_list = pytest.mark.skipif(List is None, reason="bale.List not built yet")
