@@ -148,13 +148,20 @@ static void scratch_leave(int entered) {
     if (entered) bale__scratch_leave();
 }
 
+/* Encodes and seals one chunk (inside the caller's scratch scope). */
+static bale_err encode_one(const bale_values *values, const bale_codec_opts *opts,
+                           const bale_symtab *tab, unsigned policy, bale_chunk **out) {
+    draft d;
+    bale_err err = draft_encode(values, opts, tab, policy, &d);
+    if (err == BALE_OK) err = draft_finish(&d, values, out);
+    return err;
+}
+
 bale_err bale_chunk_encode_with(const bale_values *values, const bale_codec_opts *opts,
                                 const bale_symtab *tab, bale_chunk **out) {
     BALE_RETURN_IF(out == NULL, BALE_INVALID);
     int scoped = scratch_enter(values);
-    draft d;
-    bale_err err = draft_encode(values, opts, tab, 0, &d);
-    if (err == BALE_OK) err = draft_finish(&d, values, out);
+    bale_err err = encode_one(values, opts, tab, 0, out);
     scratch_leave(scoped);
     return err;
 }
@@ -493,10 +500,7 @@ static int try_ctx(const bale_values *values, const bale_codec_opts *o, unsigned
 static bale_err encode_alone(const bale_values *values, bale_codec_opts o, unsigned policy,
                              bale_chunk **out) {
     o = alone_opts(o);
-    draft d;
-    bale_err err = draft_encode(values, &o, NULL, policy, &d);
-    if (err == BALE_OK) err = draft_finish(&d, values, out);
-    return err;
+    return encode_one(values, &o, NULL, policy, out);
 }
 
 static bale_err encode_shared(const bale_values *values, const bale_codec_opts *opts,

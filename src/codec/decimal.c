@@ -96,7 +96,8 @@ static bale_err decimal_encode(const bale_values *in, bale__buf *out) {
     uint64_t *v = count ? bale__malloc((size_t)count * 8) : NULL;
     BALE_RETURN_IF(count && v == NULL, BALE_NOMEM);
     ints.data = v;
-    /* Exceptions first into v's slots' place: positions, then patterns. */
+    /* Coded values go to v; exceptions to `pos` and `raw`, leaving in v a
+     * coded neighbour's value (so that they do not widen the FOR range). */
     bale__buf pos = {0}, raw = {0};
     bale_err err = BALE_OK;
     uint32_t nexc = 0;
