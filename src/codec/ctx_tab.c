@@ -443,10 +443,6 @@ static bale_err view_parse(const bale_symtab *tab, uint64_t count, const uint8_t
     return BALE_OK;
 }
 
-/* Decodes one value into dst[0..cap) (NULL: skips it, cap bounds its
- * length); its length, or UINT64_MAX when the bits are bad or it does not
- * fit.  Reads past the block as zero bits; every symbol takes a bit at
- * least, so a value is checked against the block's bits once, at its end. */
 /* The entry of the next code in the table at `at` (its dec_at), its bits
  * taken; 0 for a code no table has. */
 static inline uint32_t lookup(const uint32_t *dec, uint32_t at, bale__bitr *br) {
@@ -461,27 +457,37 @@ static inline uint32_t lookup(const uint32_t *dec, uint32_t at, bale__bitr *br) 
     return e;
 }
 
+/* The next symbol, coded by table t: its decode entry with an escape
+ * resolved (DEC_SYM is a byte or CTX_END), or 0 for bits no table has. */
+static inline uint32_t next_symbol(const bale__ctab *c, bale__bitr *br, uint32_t t) {
+    bale__bitr_refill(br); /* two lookups of two levels: 2 x 11 bits < 56 */
+    uint32_t e = lookup(c->dec, c->dec_at[t], br);
+    if (BALE_UNLIKELY(DEC_SYM(e) == CTX_ESC)) e = lookup(c->dec, c->dec_at[0], br);
+    return e;
+}
+
+/* The table of the context after byte entry e; *key is the two bytes before. */
+static inline uint32_t next_table(const bale__ctab *c, uint32_t e, uint32_t *key) {
+    *key = (*key << 8 | DEC_SYM(e)) & 0xffffu;
+    return e & DEC_LOOKUP ? table_of(c, *key) : DEC_NEXT(e);
+}
+
+/* The table of a value's first context (two zero bytes: key 0, the least). */
+static inline uint32_t start_table(const bale__ctab *c) { return c->ntab > 1 && c->keys[0] == 0; }
+
+/* Decodes one value into dst[0..cap) (NULL: skips it, cap bounds its
+ * length); its length, or UINT64_MAX when the bits are bad or it does not
+ * fit.  Reads past the block as zero bits; every symbol takes a bit at
+ * least, so a value is checked against the block's bits once, at its end. */
 static inline uint64_t next_value(const bale__ctab *c, bale__bitr *br, uint8_t *dst, uint64_t cap) {
-    const uint32_t *dec = c->dec, *dec_at = c->dec_at;
-    uint32_t key = 0, t = c->ntab > 1 && c->keys[0] == 0; /* the start context's table (key 0
-                                                               is the least) */
+    uint32_t key = 0, t = start_table(c);
     for (uint64_t n = 0;; n++) {
-        bale__bitr_refill(br); /* two lookups of two levels: 2 x 11 bits < 56 */
-        uint32_t e = lookup(dec, dec_at[t], br);
-        if (BALE_UNLIKELY(e == 0)) return UINT64_MAX; /* a code no table has */
-        unsigned s = DEC_SYM(e);
-        if (BALE_UNLIKELY(s >= CTX_END)) {
-            if (s == CTX_ESC) {
-                e = lookup(dec, dec_at[0], br);
-                if (e == 0) return UINT64_MAX;
-                s = DEC_SYM(e);
-            }
-            if (s == CTX_END) return br->used > br->avail ? UINT64_MAX : n;
-        }
+        uint32_t e = next_symbol(c, br, t);
+        if (BALE_UNLIKELY(e == 0)) return UINT64_MAX;
+        if (BALE_UNLIKELY(DEC_SYM(e) == CTX_END)) return br->used > br->avail ? UINT64_MAX : n;
         if (n >= cap) return UINT64_MAX;
-        if (dst) dst[n] = (uint8_t)s;
-        key = (key << 8 | s) & 0xffffu;
-        t = e & DEC_LOOKUP ? table_of(c, key) : DEC_NEXT(e);
+        if (dst) dst[n] = (uint8_t)DEC_SYM(e);
+        t = next_table(c, e, &key);
     }
 }
 
@@ -492,34 +498,109 @@ static int block_ends(const bale__bitr *br, const uint8_t *block, uint64_t size)
     return !pad || !(block[size - 1] & ((1u << pad) - 1));
 }
 
+/* One block being decoded by bale__ctab_decode: its bits, the context so
+ * far, and where its values go (offsets are dst - base). */
+typedef struct lane {
+    bale__bitr br;
+    uint32_t key, t;
+    uint8_t *dst, *lim, *base;
+    uint64_t *offs; /* the current value's end offset goes here */
+    uint64_t left;  /* values left in the block, the current one included */
+} lane;
+
+static void lane_init(lane *L, const uint8_t *block, uint64_t size, uint32_t t0, uint8_t *base,
+                      uint8_t *dst, uint64_t room, uint64_t *offs, uint64_t values) {
+    bale__bitr_init(&L->br, block, block + size);
+    L->key = 0;
+    L->t = t0;
+    L->base = base;
+    L->dst = dst;
+    L->lim = dst + room;
+    L->offs = offs;
+    L->left = values;
+}
+
+/* Decodes the next symbol of L, as next_value does: 1 while its block has
+ * values left, 0 once its last value ended, -1 on bad bits or no room. */
+static inline __attribute__((always_inline)) int lane_step(const bale__ctab *c, uint32_t t0,
+                                                           lane *L) {
+    uint32_t e = next_symbol(c, &L->br, L->t);
+    if (BALE_UNLIKELY(e == 0)) return -1;
+    if (BALE_UNLIKELY(DEC_SYM(e) == CTX_END)) {
+        if (L->br.used > L->br.avail) return -1;
+        *L->offs++ = (uint64_t)(L->dst - L->base);
+        L->key = 0;
+        L->t = t0;
+        return --L->left != 0;
+    }
+    if (BALE_UNLIKELY(L->dst == L->lim)) return -1;
+    *L->dst++ = (uint8_t)DEC_SYM(e);
+    L->t = next_table(c, e, &L->key);
+    return 1;
+}
+
 bale_err bale__ctab_decode(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
                            const uint8_t *src, size_t n, uint64_t data_size, bale_values *out) {
     cview v;
     BALE_FORWARD_IF_ERROR(view_parse(tab, count, src, n, 1, &v));
-    bale_values r;
-    BALE_FORWARD_IF_ERROR(bale__values_alloc(&r, dtype, count, data_size));
-    uint8_t *dst = r.data;
-    uint64_t bsize = (uint64_t)1 << v.shift, pos = 0, start = 0, i = 0;
-    for (uint64_t b = 0; b < v.nblocks; b++) {
-        uint64_t size = bale__str_load_uint(v.sizes + b * v.sw, v.sw); /* they add up: parsed */
-        uint64_t hi = count - i < bsize ? count : i + bsize;
-        bale__bitr br;
-        bale__bitr_init(&br, v.body + start, v.body + start + size);
-        for (; i < hi; i++) {
-            uint64_t l = next_value(v.c, &br, dst + pos, data_size - pos);
-            if (l == UINT64_MAX) goto fail;
-            pos += l;
-            r.offsets[i + 1] = pos;
-        }
-        if (!block_ends(&br, v.body + start, size)) goto fail;
-        start += size;
+    const bale__ctab *c = v.c;
+    const uint32_t t0 = start_table(c);
+    uint64_t maxsize = 0;
+    for (uint64_t b = 1; b < v.nblocks; b += 2) {
+        uint64_t size = bale__str_load_uint(v.sizes + b * v.sw, v.sw);
+        if (size > maxsize) maxsize = size;
     }
-    if (pos != data_size) goto fail;
-    *out = r;
-    return BALE_OK;
-fail:
-    bale_values_free(&r);
-    return BALE_CORRUPT;
+    uint64_t spare_room = maxsize < data_size / 8 ? maxsize * 8 : data_size;
+    uint8_t small[4096];
+    uint8_t *spare = spare_room <= sizeof small ? small : bale__tmp_malloc((size_t)spare_room);
+    BALE_RETURN_IF(spare == NULL, BALE_NOMEM);
+    bale_values r = {0};
+    bale_err err = bale__values_alloc(&r, dtype, count, data_size);
+    if (err != BALE_OK) goto done;
+    err = BALE_CORRUPT;
+    uint8_t *data = r.data;
+    uint64_t bsize = (uint64_t)1 << v.shift, pos = 0, start = 0, i = 0;
+    for (uint64_t b = 0; b < v.nblocks; b += 2) {
+        uint64_t size_a = bale__str_load_uint(v.sizes + b * v.sw, v.sw);
+        uint64_t na = count - i < bsize ? count - i : bsize;
+        lane a, z = {0};
+        lane_init(&a, v.body + start, size_a, t0, data, data + pos, data_size - pos,
+                  r.offsets + i + 1, na);
+        int ra = 1, rz = b + 1 < v.nblocks;
+        uint64_t size_z = 0, nz = 0;
+        if (rz) {
+            size_z = bale__str_load_uint(v.sizes + (b + 1) * v.sw, v.sw);
+            nz = count - i - na < bsize ? count - i - na : bsize;
+            lane_init(&z, v.body + start + size_a, size_z, t0, spare, spare, spare_room,
+                      r.offsets + i + na + 1, nz);
+        }
+        while (ra > 0 && rz > 0) {
+            ra = lane_step(c, t0, &a);
+            rz = lane_step(c, t0, &z);
+        }
+        while (ra > 0) ra = lane_step(c, t0, &a);
+        if (ra < 0 || !block_ends(&a.br, v.body + start, size_a)) goto done;
+        pos = (uint64_t)(a.dst - data);
+        start += size_a;
+        i += na;
+        if (b + 1 < v.nblocks) {
+            while (rz > 0) rz = lane_step(c, t0, &z);
+            if (rz < 0 || !block_ends(&z.br, v.body + start, size_z)) goto done;
+            uint64_t len = (uint64_t)(z.dst - spare);
+            if (len > data_size - pos) goto done;
+            if (len) memcpy(data + pos, spare, (size_t)len);
+            for (uint64_t k = i + 1; k <= i + nz; k++) r.offsets[k] += pos;
+            pos += len;
+            start += size_z;
+            i += nz;
+        }
+    }
+    if (pos == data_size) err = BALE_OK;
+done:
+    if (spare != small) bale__free(spare);
+    if (err == BALE_OK) *out = r;
+    else bale_values_free(&r);
+    return err;
 }
 
 bale_err bale__ctab_get(const bale_symtab *tab, bale_dtype dtype, uint64_t count,

@@ -752,6 +752,45 @@ static void test_ctx_table(void) {
     ss_free(&b);
 }
 
+/* CTX full decode takes blocks two at a time, the second into spare room:
+ * every count of blocks (odd, even, a partial last one), blocks too large
+ * for the room on the stack, and a data size one off either way (the
+ * second block then overruns what is left, or the end is short). */
+static void test_ctx_decode_lanes(void) {
+    static const int counts[] = {1, 2, 7, 8, 9, 16, 17, 23, 24, 25, 600};
+    static const unsigned shifts[] = {1, 3, 7};
+    strset train;
+    make_names(&train, 3000, 99);
+    for (size_t sh = 0; sh < sizeof shifts / sizeof *shifts; sh++) {
+        bale_symtab *t;
+        ASSERT_OK(bale__ctab_train(&train.v, shifts[sh], &t));
+        for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
+            strset s;
+            make_names(&s, counts[ci], 7 * ci + sh);
+            if (ci % 3 == 1) { /* a long value: its block needs heap room */
+                char big[3000];
+                for (size_t k = 0; k < sizeof big; k++) big[k] = (char)('a' + k % 23);
+                ss_add(&s, big, sizeof big);
+            }
+            bale__buf st = {0};
+            ASSERT_OK(bale__ctab_encode(&s.v, t, &st));
+            bale_values out;
+            ASSERT_OK(bale__ctab_decode(t, s.v.dtype, s.v.count, st.data, st.size, s.v.data_size, &out));
+            tu_assert_same(&s.v, &out);
+            bale_values_free(&out);
+            ASSERT_ERR(bale__ctab_decode(t, s.v.dtype, s.v.count, st.data, st.size, s.v.data_size + 1, &out),
+                       BALE_CORRUPT);
+            if (s.v.data_size > 0)
+                ASSERT_ERR(bale__ctab_decode(t, s.v.dtype, s.v.count, st.data, st.size, s.v.data_size - 1, &out),
+                           BALE_CORRUPT);
+            bale__buf_free(&st);
+            ss_free(&s);
+        }
+        bale_symtab_decref(t);
+    }
+    ss_free(&train);
+}
+
 /* Shared tables: chunks encoded against one decode and get with it, need
  * it to load, reject another, and survive corrupt table bytes. */
 static void test_shared_table(void) {
@@ -1272,5 +1311,5 @@ static void test_table_block_shift(void) {
 BALE_TEST_MAIN(BALE_TEST(test_get_cache), BALE_TEST(test_shared_table), BALE_TEST(test_dict_table), BALE_TEST(test_ctx_table), BALE_TEST(test_table_block_shift), BALE_TEST(test_roundtrip_matrix), BALE_TEST(test_huge_value),
                BALE_TEST(test_stage_every_variant), BALE_TEST(test_dict_too_many),
                BALE_TEST(test_every_allocation_failure), BALE_TEST(test_corrupt_stage),
-               BALE_TEST(test_full_decode_lanes),
+               BALE_TEST(test_full_decode_lanes), BALE_TEST(test_ctx_decode_lanes),
                BALE_TEST(test_policy_choices), BALE_TEST(test_real_data))
