@@ -215,7 +215,9 @@ static PyObject *L_item(ListObject *s, uint64_t i) {
 
 typedef struct rc_slot {
     PyObject *obj; /* strong reference or NULL */
-    uint64_t key;  /* int: the value; str: a hash of the bytes (checked) */
+    /* int: a the value; str: a and b its str_key, n its length (for
+     * n <= 16 these are the bytes: a hit reads no object) */
+    uint64_t a, b, n;
 } rc_slot;
 
 typedef struct reader {
@@ -316,12 +318,12 @@ static inline __attribute__((always_inline)) PyObject *rd_int(reader *r, int64_t
     if (!r->cache_on) return PyLong_FromLongLong(x);
     rc_slot *sl = &r->slots[((uint64_t)x * 0x9E3779B97F4A7C15ULL) >> (64 - RC_BITS)];
     PyObject *o = sl->obj;
-    if (o != NULL && sl->key == (uint64_t)x) return Py_NewRef(o);
+    if (o != NULL && sl->a == (uint64_t)x) return Py_NewRef(o);
     PyObject *n = PyLong_FromLongLong(x);
     if (n == NULL) return NULL;
     r->misses++;
     sl->obj = Py_NewRef(n);
-    sl->key = (uint64_t)x;
+    sl->a = (uint64_t)x;
     Py_XDECREF(o);
     return n;
 }
@@ -363,18 +365,16 @@ static inline __attribute__((always_inline)) PyObject *rd_str(reader *r, uint64_
     h = (h ^ (h >> 29)) * 0x94D049BB133111EBULL;
     rc_slot *sl = &r->slots[h >> (64 - RC_BITS)];
     PyObject *o = sl->obj;
-    if (o != NULL && sl->key == h && PyUnicode_GET_LENGTH(o) == n) {
-        uint64_t oa, ob;
-        str_key((const char *)PyUnicode_1BYTE_DATA(o), n, &oa, &ob);
-        if (oa == a && ob == b &&
-            (n <= 16 || memcmp(PyUnicode_1BYTE_DATA(o) + 8, p + 8, (size_t)n - 16) == 0))
-            return Py_NewRef(o);
-    }
+    if (o != NULL && sl->a == a && sl->b == b && sl->n == (uint64_t)n &&
+        (n <= 16 || memcmp(PyUnicode_1BYTE_DATA(o) + 8, p + 8, (size_t)n - 16) == 0))
+        return Py_NewRef(o);
     PyObject *x = ascii_new(p, n);
     if (x == NULL) return NULL;
     r->misses++;
     sl->obj = Py_NewRef(x);
-    sl->key = h;
+    sl->a = a;
+    sl->b = b;
+    sl->n = (uint64_t)n;
     Py_XDECREF(o);
     return x;
 }

@@ -750,6 +750,21 @@ def test_iterate_a_big_int_list_while_changing_it_like_list(rev):
     assert xs == vals
 
 
+def test_iterating_confusable_strings_gives_each_its_own_value():
+    # The iterator hands out a str it made before when the bytes match; its
+    # cache keys strs by length and first/last bytes, so these pairs agree
+    # on all but one of those (or only in the middle) and must never be
+    # taken for each other.
+    confusable = ["", "a", "aa", "aaa", "ab", "abb", "aab", "abcd", "abcde", "abcdabcd",
+                  "abcdXabcd", "abcdXXabcd", "x" * 8 + "1" + "y" * 8, "x" * 8 + "2" + "y" * 8,
+                  "x" * 30 + "1" + "y" * 30, "x" * 30 + "2" + "y" * 30, "z" * 70, "z" * 71]
+    r = random.Random(5)
+    vals = [r.choice(confusable) for _ in range(40_000)]
+    xs = List(vals)
+    assert [v for v in xs] == vals
+    assert [v for v in reversed(xs)] == vals[::-1]
+
+
 def test_abandoned_iterators_release_what_they_made():
     import tracemalloc
 
