@@ -213,10 +213,14 @@ static const bale_backend backends[] = {BALE_BACKEND_NONE, BALE_BACKEND_LZ4,
 static void store_le32(uint8_t *p, uint64_t v) {
     for (int k = 0; k < 4; k++) p[k] = (uint8_t)(v >> (8 * k));
 }
-static uint64_t load_le64(const uint8_t *p) {
-    uint64_t v = 0;
-    for (int k = 7; k >= 0; k--) v = (v << 8) | p[k];
-    return v;
+/* Bytes of a chunk's header (docs/format.md): 8 fixed, four varints, a
+ * 4-byte checksum. */
+static size_t header_len(const uint8_t *bytes) {
+    size_t n = 8;
+    for (int field = 0; field < 4; field++)
+        while (bytes[n++] & 0x80) {
+        }
+    return n + 4;
 }
 
 static void emit(const dataset *d, bale_encoding enc, bale_backend backend) {
@@ -237,9 +241,8 @@ static void emit(const dataset *d, bale_encoding enc, bale_backend backend) {
              bale_encoding_name(enc), bale_backend_name(backend), d->name);
     write_file("fuzz_chunk", name, bytes, n, NULL, 0);
     if (backend == BALE_BACKEND_NONE) {
-        /* header: magic, version, dtype, encoding, backend, count, raw, ... */
         uint8_t carve[14];
-        uint64_t count = load_le64(bytes + 8), raw = load_le64(bytes + 16);
+        uint64_t count = bale_chunk_count(c), raw = bale_chunk_raw_size(c);
         size_t width = bale_dtype_width(d->v.dtype);
         carve[0] = (uint8_t)enc;
         carve[1] = (uint8_t)d->v.dtype;
@@ -248,7 +251,8 @@ static void emit(const dataset *d, bale_encoding enc, bale_backend backend) {
         store_le32(carve + 10, count / 2);
         snprintf(name, sizeof name, "%s-%s-%s", bale_dtype_name(d->v.dtype),
                  bale_encoding_name(enc), d->name);
-        write_file("fuzz_decode", name, carve, sizeof carve, bytes + 48, n - 48);
+        size_t h = header_len(bytes);
+        write_file("fuzz_decode", name, carve, sizeof carve, bytes + h, n - h);
     }
     bale_chunk_decref(c);
 }
@@ -265,13 +269,14 @@ static void emit_auto(const dataset *d) {
     write_file("fuzz_chunk", name, bytes, n, NULL, 0);
     if (bytes[7] == BALE_BACKEND_NONE && bale_dtype_width(d->v.dtype) != 0) {
         uint8_t carve[14];
-        uint64_t count = load_le64(bytes + 8);
+        uint64_t count = bale_chunk_count(c);
         carve[0] = bytes[6];
         carve[1] = (uint8_t)d->v.dtype;
         store_le32(carve + 2, count);
         store_le32(carve + 6, 0);
         store_le32(carve + 10, count / 2);
-        write_file("fuzz_decode", name, carve, sizeof carve, bytes + 48, n - 48);
+        size_t h = header_len(bytes);
+        write_file("fuzz_decode", name, carve, sizeof carve, bytes + h, n - h);
     }
     bale_chunk_decref(c);
 }
@@ -284,9 +289,9 @@ static void emit_garbage(void) {
     write_file("fuzz_chunk", "garbage-random", buf, sizeof buf, NULL, 0);
     /* A header that claims a huge count and raw size over a tiny payload. */
     memset(buf, 0, 64);
-    memcpy(buf, "BALc\x01\x01\x00\x00", 8);
-    for (int k = 8; k < 32; k++) buf[k] = 0xff;
-    buf[32] = 16;
+    memcpy(buf, "BALc\x02\x01\x00\x00", 8);
+    for (int k = 8; k < 28; k++) buf[k] = k == 17 || k == 27 ? 0x01 : 0xff; /* 2^64 - 1 */
+    buf[28] = buf[29] = 30; /* stage and payload: the 64 bytes less a 34-byte header */
     write_file("fuzz_chunk", "garbage-huge-count", buf, 64, NULL, 0);
     memset(buf, 0, 32);
     write_file("fuzz_decode", "garbage-zeros", buf, 32, NULL, 0);

@@ -6,32 +6,97 @@
 
 #include "../codec/str_internal.h"
 
-static uint64_t header_checksum(const uint8_t *bytes, const uint8_t *payload,
+/* Bytes of `v` as a shortest LEB128 varint. */
+static size_t varint_size(uint64_t v) {
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static uint8_t *put_varint(uint8_t *p, uint64_t v) {
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+size_t bale__chunk_header_size(uint64_t count, uint64_t raw, uint64_t stage, uint64_t payload) {
+    return 8 + varint_size(count) + varint_size(raw) + varint_size(stage) +
+           varint_size(payload) + 4;
+}
+
+/* Writes the header's fields up to the checksum into `h` (room for
+ * BALE_CHUNK_HEADER_MAX); returns the offset of the checksum. */
+static size_t header_put(uint8_t *h, bale_dtype dtype, bale_encoding enc, bale_backend backend,
+                         uint64_t count, uint64_t raw, uint64_t stage, uint64_t payload) {
+    bale__store32(h, BALE_CHUNK_MAGIC);
+    h[4] = BALE_CHUNK_FORMAT_VERSION;
+    h[5] = (uint8_t)dtype;
+    h[6] = (uint8_t)enc;
+    h[7] = (uint8_t)backend;
+    uint8_t *p = put_varint(h + 8, count);
+    p = put_varint(p, raw);
+    p = put_varint(p, stage);
+    p = put_varint(p, payload);
+    return (size_t)(p - h);
+}
+
+/* The checksum of a header whose fields take `fields` bytes, and the payload. */
+static uint32_t header_checksum(const uint8_t *bytes, size_t fields, const uint8_t *payload,
                                 uint64_t payload_size) {
-    uint64_t seed = bale__hash64(bytes, 40, 0);
-    return bale__hash64(payload, (size_t)payload_size, seed);
+    uint64_t seed = bale__hash64(bytes, fields, 0);
+    return (uint32_t)bale__hash64(payload, (size_t)payload_size, seed);
+}
+
+/* Reads the header's layout: magic, version and the varints, each in its
+ * shortest form and within `size` bytes.  Checks no field's meaning. */
+static bale_err header_read(const uint8_t *bytes, size_t size, bale__chunk_header *h) {
+    BALE_RETURN_IF(bytes == NULL || size < BALE_CHUNK_HEADER_MIN, BALE_CORRUPT);
+    BALE_RETURN_IF(bale__load32(bytes) != BALE_CHUNK_MAGIC, BALE_CORRUPT);
+    BALE_RETURN_IF(bytes[4] == 0, BALE_CORRUPT);
+    /* Version 1 (a fixed 48-byte header) was written by development builds
+     * before 2026-11-24 only; no reader takes it now. */
+    BALE_RETURN_IF(bytes[4] != BALE_CHUNK_FORMAT_VERSION, BALE_UNSUPPORTED);
+    h->dtype = (bale_dtype)bytes[5];
+    h->encoding = (bale_encoding)bytes[6];
+    h->backend = (bale_backend)bytes[7];
+    bale__reader r;
+    bale__reader_init(&r, bytes + 8, size - 8);
+    uint64_t *fields[4] = {&h->count, &h->raw_size, &h->stage_size, &h->payload_size};
+    for (int i = 0; i < 4; i++) {
+        const uint8_t *at = r.p;
+        *fields[i] = bale__reader_varint(&r);
+        BALE_RETURN_IF(r.bad || (size_t)(r.p - at) != varint_size(*fields[i]), BALE_CORRUPT);
+    }
+    h->checksum = bale__reader_u32(&r);
+    BALE_RETURN_IF(r.bad, BALE_CORRUPT);
+    h->header_size = (size_t)(r.p - bytes);
+    return BALE_OK;
+}
+
+/* The header of a chunk made or validated here (it cannot fail). */
+static bale__chunk_header chunk_header(const bale_chunk *c) {
+    bale__chunk_header h;
+    bale_err err = header_read(c->bytes, (size_t)c->size, &h);
+    (void)err;
+    assert(err == BALE_OK);
+    return h;
 }
 
 bale_err bale__chunk_parse_header(const uint8_t *bytes, size_t size,
                                   bale__chunk_header *h) {
-    BALE_RETURN_IF(bytes == NULL || size < BALE_CHUNK_HEADER_SIZE, BALE_CORRUPT);
-    BALE_RETURN_IF(bale__load32(bytes) != BALE_CHUNK_MAGIC, BALE_CORRUPT);
-    BALE_RETURN_IF(bytes[4] == 0, BALE_CORRUPT);
-    BALE_RETURN_IF(bytes[4] > BALE_CHUNK_FORMAT_VERSION, BALE_UNSUPPORTED);
-    h->dtype = (bale_dtype)bytes[5];
-    h->encoding = (bale_encoding)bytes[6];
-    h->backend = (bale_backend)bytes[7];
-    h->count = bale__load64(bytes + 8);
-    h->raw_size = bale__load64(bytes + 16);
-    h->stage_size = bale__load64(bytes + 24);
-    h->payload_size = bale__load64(bytes + 32);
-    h->checksum = bale__load64(bytes + 40);
+    BALE_FORWARD_IF_ERROR(header_read(bytes, size, h));
     BALE_RETURN_IF(bale_dtype_name(h->dtype) == NULL, BALE_CORRUPT);
     const bale__encoding_impl *impl = bale__encoding_find(h->encoding);
     BALE_RETURN_IF(impl == NULL || !bale__backend_available(h->backend),
                    BALE_UNSUPPORTED);
     BALE_RETURN_IF(!impl->supports(h->dtype), BALE_CORRUPT);
-    BALE_RETURN_IF(h->payload_size != size - BALE_CHUNK_HEADER_SIZE, BALE_CORRUPT);
+    BALE_RETURN_IF(h->payload_size != size - h->header_size, BALE_CORRUPT);
     BALE_RETURN_IF(h->count > BALE_CHUNK_MAX_COUNT, BALE_CORRUPT);
     BALE_RETURN_IF(h->raw_size > BALE_CHUNK_MAX_RAW ||
                        h->stage_size > BALE_CHUNK_MAX_RAW,
@@ -61,12 +126,20 @@ bale_err bale_chunk_encode(const bale_values *values,
 typedef struct draft {
     bale__buf buf;
     bale__pipeline_result res;
+    uint64_t count, raw; /* of the values */
 } draft;
 
-#define DRAFT_PREFIX (sizeof(bale_chunk) + BALE_CHUNK_HEADER_SIZE)
+/* The payload starts here in the draft; draft_finish moves it to just after
+ * the header, whose size it then knows. */
+#define DRAFT_PREFIX (sizeof(bale_chunk) + BALE_CHUNK_HEADER_MAX)
+
+static uint64_t draft_payload(const draft *d) { return d->buf.size - DRAFT_PREFIX; }
 
 /* What bale_chunk_encoded_size of the finished chunk will be. */
-static uint64_t draft_size(const draft *d) { return d->buf.size - sizeof(bale_chunk); }
+static uint64_t draft_size(const draft *d) {
+    uint64_t payload = draft_payload(d);
+    return bale__chunk_header_size(d->count, d->raw, d->res.stage_size, payload) + payload;
+}
 
 static void draft_drop(draft *d) { bale__buf_free(&d->buf); }
 
@@ -76,6 +149,8 @@ static bale_err draft_encode(const bale_values *values, const bale_codec_opts *o
     d->buf = (bale__buf){.tmp = 1};
     d->res = (bale__pipeline_result){0};
     BALE_FORWARD_IF_ERROR(bale__values_check(values));
+    d->count = values->count;
+    d->raw = bale__values_raw_size(values);
     BALE_RETURN_IF(values->count > BALE_CHUNK_MAX_COUNT ||
                        bale__values_raw_size(values) > BALE_CHUNK_MAX_RAW,
                    BALE_INVALID);
@@ -106,8 +181,18 @@ static bale_err draft_encode(const bale_values *values, const bale_codec_opts *o
     return BALE_OK;
 }
 
-/* Makes the chunk: an exact copy of the draft's bytes, with its header. */
+/* Makes the chunk: the header written before the payload, then an exact
+ * copy of the draft's bytes. */
 static bale_err draft_finish(draft *d, const bale_values *values, bale_chunk **out) {
+    uint64_t payload_size = draft_payload(d);
+    uint8_t *h = d->buf.data + sizeof(bale_chunk);
+    size_t hsize = bale__chunk_header_size(d->count, d->raw, d->res.stage_size, payload_size);
+    memmove(h + hsize, d->buf.data + DRAFT_PREFIX, (size_t)payload_size);
+    d->buf.size = sizeof(bale_chunk) + hsize + (size_t)payload_size;
+    size_t fields = header_put(h, values->dtype, d->res.encoding, d->res.backend, d->count,
+                               d->raw, d->res.stage_size, payload_size);
+    assert(fields + 4 == hsize);
+    bale__store32(h + fields, header_checksum(h, fields, h + hsize, payload_size));
     size_t total;
     uint8_t *mem = bale__buf_detach(&d->buf, &total);
     BALE_RETURN_IF(mem == NULL, BALE_NOMEM);
@@ -116,18 +201,6 @@ static bale_err draft_finish(draft *d, const bale_values *values, bale_chunk **o
     c->symtab = bale_symtab_incref((bale_symtab *)d->res.symtab);
     atomic_init(&c->fsst_dec, NULL);
     c->size = total - sizeof(bale_chunk);
-    uint8_t *h = c->bytes;
-    uint64_t payload_size = c->size - BALE_CHUNK_HEADER_SIZE;
-    bale__store32(h, BALE_CHUNK_MAGIC);
-    h[4] = BALE_CHUNK_FORMAT_VERSION;
-    h[5] = (uint8_t)values->dtype;
-    h[6] = (uint8_t)d->res.encoding;
-    h[7] = (uint8_t)d->res.backend;
-    bale__store64(h + 8, values->count);
-    bale__store64(h + 16, bale__values_raw_size(values));
-    bale__store64(h + 24, d->res.stage_size);
-    bale__store64(h + 32, payload_size);
-    bale__store64(h + 40, header_checksum(h, h + BALE_CHUNK_HEADER_SIZE, payload_size));
     *out = c;
     return BALE_OK;
 }
@@ -168,11 +241,11 @@ bale_err bale_chunk_encode_with(const bale_values *values, const bale_codec_opts
 
 bale_err bale__chunk_stage(const bale_chunk *chunk, const uint8_t **stage,
                            size_t *stage_size, uint8_t **owned) {
-    const uint8_t *h = chunk->bytes;
-    bale_backend backend = (bale_backend)h[7];
-    uint64_t ssize = bale__load64(h + 24);
-    const uint8_t *payload = h + BALE_CHUNK_HEADER_SIZE;
-    size_t psize = (size_t)(chunk->size - BALE_CHUNK_HEADER_SIZE);
+    bale__chunk_header h = chunk_header(chunk);
+    bale_backend backend = h.backend;
+    uint64_t ssize = h.stage_size;
+    const uint8_t *payload = chunk->bytes + h.header_size;
+    size_t psize = (size_t)h.payload_size;
     *owned = NULL;
     if (backend == BALE_BACKEND_NONE) {
         *stage = payload;
@@ -196,18 +269,18 @@ bale_err bale__chunk_stage(const bale_chunk *chunk, const uint8_t **stage,
 /* Decodes the whole chunk and, when `check` is set, verifies that the result
  * agrees with the header (count and raw size). */
 static bale_err decode_checked(const bale_chunk *chunk, bale_values *out) {
-    const uint8_t *h = chunk->bytes;
-    const bale__encoding_impl *impl = bale__encoding_find((bale_encoding)h[6]);
+    bale__chunk_header h = chunk_header(chunk);
+    const bale__encoding_impl *impl = bale__encoding_find(h.encoding);
     BALE_RETURN_IF(impl == NULL, BALE_CORRUPT);
-    bale_dtype dtype = (bale_dtype)h[5];
-    uint64_t count = bale__load64(h + 8);
+    bale_dtype dtype = h.dtype;
+    uint64_t count = h.count;
     const uint8_t *stage;
     size_t stage_size;
     uint8_t *owned;
     BALE_FORWARD_IF_ERROR(bale__chunk_stage(chunk, &stage, &stage_size, &owned));
     bale_values v;
     memset(&v, 0, sizeof v);
-    uint64_t raw = bale__load64(h + 16);
+    uint64_t raw = h.raw_size;
     uint64_t data_size = bale__is_var_width(dtype) ? raw - 8 * count : raw;
     const bale__tab_ops *tops = chunk->symtab ? bale__encoding_tab_ops(impl->id) : NULL;
     bale_err err = tops != NULL ? tops->decode_tab(chunk->symtab, dtype, count, stage,
@@ -251,12 +324,12 @@ static const bale__fsst_dec *chunk_fsst_dec(const bale_chunk *chunk, uint64_t co
 bale_err bale_chunk_get(const bale_chunk *chunk, uint64_t index,
                         bale_values *out) {
     BALE_RETURN_IF(chunk == NULL || out == NULL, BALE_INVALID);
-    const uint8_t *h = chunk->bytes;
-    uint64_t count = bale__load64(h + 8);
+    bale__chunk_header h = chunk_header(chunk);
+    uint64_t count = h.count;
     BALE_RETURN_IF(index >= count, BALE_RANGE);
-    const bale__encoding_impl *impl = bale__encoding_find((bale_encoding)h[6]);
+    const bale__encoding_impl *impl = bale__encoding_find(h.encoding);
     BALE_RETURN_IF(impl == NULL, BALE_CORRUPT);
-    bale_dtype dtype = (bale_dtype)h[5];
+    bale_dtype dtype = h.dtype;
     if (impl->get != NULL) {
         const uint8_t *stage;
         size_t stage_size;
@@ -290,7 +363,7 @@ static bale_err load(const void *bytes, size_t size, const bale_symtab *tab, bal
     BALE_FORWARD_IF_ERROR(bale__chunk_parse_header(bytes, size, &h));
     const uint8_t *b = bytes;
 #ifndef BALE_FUZZING /* let the fuzzer reach the decoders behind the sum */
-    BALE_RETURN_IF(header_checksum(b, b + BALE_CHUNK_HEADER_SIZE, h.payload_size) !=
+    BALE_RETURN_IF(header_checksum(b, h.header_size - 4, b + h.header_size, h.payload_size) !=
                        h.checksum,
                    BALE_CHECKSUM);
 #endif
@@ -640,8 +713,8 @@ int64_t bale_chunk_refcount(const bale_chunk *chunk) {
 }
 
 bale_dtype bale_chunk_dtype(const bale_chunk *c) { return (bale_dtype)c->bytes[5]; }
-uint64_t bale_chunk_count(const bale_chunk *c) { return bale__load64(c->bytes + 8); }
-uint64_t bale_chunk_raw_size(const bale_chunk *c) { return bale__load64(c->bytes + 16); }
+uint64_t bale_chunk_count(const bale_chunk *c) { return chunk_header(c).count; }
+uint64_t bale_chunk_raw_size(const bale_chunk *c) { return chunk_header(c).raw_size; }
 uint64_t bale_chunk_encoded_size(const bale_chunk *c) { return c->size; }
 uint64_t bale_chunk_nbytes(const bale_chunk *c) {
     /* + the FSST decoder a get cached, if any */

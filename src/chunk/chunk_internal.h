@@ -2,23 +2,26 @@
  * chunk_internal.h - the in-memory chunk and its header layout.
  *
  * A chunk is one allocation: this struct, then the serialized bytes (a
- * 48-byte header and the payload), so that bale_chunk_bytes is a pointer into
- * the chunk and never moves.  The header layout is docs/format.md's:
+ * header of 16 to 52 bytes, then the payload), so that bale_chunk_bytes is a
+ * pointer into the chunk and never moves.  The header layout is
+ * docs/format.md's (format version 2):
  *
- *   off size field
- *     0    4 magic "BALc"
- *     4    1 format version (BALE_CHUNK_FORMAT_VERSION)
- *     5    1 dtype (bale_dtype)
- *     6    1 encoding (bale_encoding)
- *     7    1 backend (bale_backend)
- *     8    8 count: number of values
- *    16    8 raw size: bytes of the values decoded (bale__values_raw_size)
- *    24    8 stage size: bytes the encoding produced (backend input)
- *    32    8 payload size: bytes stored after the header (backend output)
- *    40    8 checksum: XXH3-64 of the payload, seeded with XXH3-64 of
- *              header bytes 0..39 (so the header is covered too)
- *    48    - payload
+ *   off  size   field
+ *     0     4   magic "BALc"
+ *     4     1   format version (BALE_CHUNK_FORMAT_VERSION)
+ *     5     1   dtype (bale_dtype)
+ *     6     1   encoding (bale_encoding)
+ *     7     1   backend (bale_backend)
+ *     8  varint count: number of values
+ *     .  varint raw size: bytes of the values decoded (bale__values_raw_size)
+ *     .  varint stage size: bytes the encoding produced (backend input)
+ *     .  varint payload size: bytes stored after the header (backend output)
+ *     .     4   checksum: the low 32 bits of XXH3-64 of the payload, seeded
+ *               with XXH3-64 of the header bytes before it (so the header is
+ *               covered too)
+ *     .     -   payload
  *
+ * Varints are LEB128 (7 bits a byte, low first) in their shortest form.
  * All integers little-endian.  Chunks are immutable once made; only the
  * refcount changes, atomically.
  */
@@ -30,8 +33,10 @@
 #include <stdatomic.h>
 
 #define BALE_CHUNK_MAGIC 0x634c4142u /* "BALc" read little-endian */
-#define BALE_CHUNK_FORMAT_VERSION 1
-#define BALE_CHUNK_HEADER_SIZE 48
+#define BALE_CHUNK_FORMAT_VERSION 2
+/* Header bytes: 8 fixed, four varints of 1 to 10 bytes, a 4-byte checksum. */
+#define BALE_CHUNK_HEADER_MIN 16
+#define BALE_CHUNK_HEADER_MAX 52
 
 /* Limits a valid chunk respects; validation rejects anything beyond them so
  * that untrusted bytes cannot make the decoder allocate without bound.
@@ -63,7 +68,7 @@ struct bale_chunk {
      * bale_chunk_nbytes. */
     _Atomic(struct bale__fsst_dec *) fsst_dec;
     uint64_t size;   /* bytes of bytes[]: header + payload */
-    uint8_t bytes[]; /* serialized chunk, BALE_CHUNK_HEADER_SIZE + payload */
+    uint8_t bytes[]; /* serialized chunk: header, then payload */
 };
 
 /* Parsed header fields. */
@@ -75,7 +80,8 @@ typedef struct bale__chunk_header {
     uint64_t raw_size;
     uint64_t stage_size;
     uint64_t payload_size;
-    uint64_t checksum;
+    uint32_t checksum;
+    size_t header_size; /* bytes before the payload */
 } bale__chunk_header;
 
 /* bale_chunk_encode_shared, where a table trained here (when `*tab` is
@@ -93,8 +99,11 @@ bale_err bale__chunk_encode_shared_shift(const bale_values *values, const bale_c
                                          unsigned shift, unsigned flags, bale_symtab **tab,
                                          bale_chunk **out);
 
-/* Parses and checks the header fields of untrusted bytes (not the payload).
- * BALE_OK, BALE_CORRUPT, BALE_UNSUPPORTED. */
+/* The bytes of a header with these fields (checksum included). */
+size_t bale__chunk_header_size(uint64_t count, uint64_t raw, uint64_t stage, uint64_t payload);
+
+/* Parses and checks the header fields of untrusted bytes (not the payload
+ * and not the checksum).  BALE_OK, BALE_CORRUPT, BALE_UNSUPPORTED. */
 bale_err bale__chunk_parse_header(const uint8_t *bytes, size_t size,
                                   bale__chunk_header *h);
 

@@ -131,12 +131,70 @@ static void test_validate_rejects_corruption(void) {
     uint8_t *longer = calloc(1, size + 1);
     memcpy(longer, bytes, size);
     ASSERT_ERR(bale_chunk_validate(longer, size + 1), BALE_CORRUPT);
-    /* A newer format version is unsupported, not corrupt. */
+    /* A newer format version is unsupported, not corrupt; so is version 1
+     * (a fixed 48-byte header, development builds only). */
     memcpy(copy, bytes, size);
-    copy[4] = 2;
+    copy[4] = 3;
+    ASSERT_ERR(bale_chunk_validate(copy, size), BALE_UNSUPPORTED);
+    copy[4] = 1;
     ASSERT_ERR(bale_chunk_validate(copy, size), BALE_UNSUPPORTED);
     ASSERT_ERR(bale_chunk_validate(NULL, 0), BALE_CORRUPT);
     free(longer);
+    free(copy);
+    bale_chunk_decref(c);
+    tu_free(&v);
+}
+
+/* Rebuilds a chunk's bytes from its payload with the count written as a
+ * varint of `count_bytes` bytes (1: the shortest form) and a correct
+ * checksum (docs/format.md); returns the size. */
+static size_t rewrite_header(const uint8_t *chunk, size_t size, int count_bytes, uint8_t *out) {
+    size_t pos = 8, at[5];
+    for (int f = 0; f < 4; f++) {
+        at[f] = pos;
+        while (chunk[pos++] & 0x80) {
+        }
+    }
+    at[4] = pos;
+    size_t payload = size - (pos + 4), n = 8;
+    memcpy(out, chunk, 8);
+    ASSERT_TRUE(at[1] - at[0] == 1); /* a small count */
+    for (int k = 0; k < count_bytes; k++)
+        out[n++] = (uint8_t)(k == 0 ? chunk[at[0]] : 0) | (k + 1 < count_bytes ? 0x80 : 0);
+    memcpy(out + n, chunk + at[1], at[4] - at[1]);
+    n += at[4] - at[1];
+    uint64_t seed = bale__hash64(out, n, 0);
+    uint32_t sum = (uint32_t)bale__hash64(chunk + pos + 4, payload, seed);
+    for (int k = 0; k < 4; k++) out[n++] = (uint8_t)(sum >> (8 * k));
+    memcpy(out + n, chunk + pos + 4, payload);
+    return n + payload;
+}
+
+/* The header of format version 2: 8 fixed bytes, four varints in their
+ * shortest form, a 4-byte checksum. */
+static void test_chunk_header_layout(void) {
+    const char *strs[] = {"alpha", "beta", "gamma", "delta"};
+    bale_values v = tu_strs(BALE_DTYPE_STR, strs, 4);
+    bale_chunk *c;
+    bale_codec_opts o = tu_opts(BALE_ENC_PLAIN, BALE_BACKEND_NONE, 0);
+    ASSERT_OK(bale_chunk_encode(&v, &o, &c));
+    size_t size;
+    const uint8_t *b = bale_chunk_bytes(c, &size);
+    ASSERT_TRUE(memcmp(b, "BALc\x02", 5) == 0);
+    ASSERT_EQ(b[5], BALE_DTYPE_STR);
+    ASSERT_EQ(b[8], 4);                   /* count */
+    ASSERT_EQ(b[9], 19 + 8 * 4);          /* raw: value bytes and offsets */
+    ASSERT_EQ(b[10], b[11]);              /* stage = payload (no backend) */
+    ASSERT_EQ((size_t)b[11], size - 16); /* a 16-byte header */
+    uint8_t *copy = malloc(size + 16);
+    /* The rebuild is faithful ... */
+    ASSERT_EQ(rewrite_header(b, size, 1, copy), size);
+    ASSERT_TRUE(memcmp(copy, b, size) == 0);
+    /* ... and a longer form of the same count, though its checksum is
+     * right, is corrupt: one chunk has one byte string. */
+    size_t n2 = rewrite_header(b, size, 2, copy);
+    ASSERT_EQ(n2, size + 1);
+    ASSERT_ERR(bale_chunk_validate(copy, n2), BALE_CORRUPT);
     free(copy);
     bale_chunk_decref(c);
     tu_free(&v);
@@ -250,4 +308,5 @@ static void test_scratch_arena(void) {
 BALE_TEST_MAIN(BALE_TEST(test_version_and_errors), BALE_TEST(test_scratch_arena), BALE_TEST(test_allocator_accounting),
                BALE_TEST(test_refcount), BALE_TEST(test_plain_every_backend),
                BALE_TEST(test_invalid_values), BALE_TEST(test_validate_rejects_corruption),
+               BALE_TEST(test_chunk_header_layout),
                BALE_TEST(test_every_allocation_failure))

@@ -21,18 +21,46 @@ need_list = pytest.mark.skipif(List is None, reason="bale.List is not in this bu
 need_dict = pytest.mark.skipif(Dict is None, reason="bale.Dict is not in this build yet")
 
 CHUNK_MAGIC = b"BALc"
-HEADER = 48
+
+
+def _varint(data: bytes, pos: int):
+    """(value, next position) of the LEB128 varint at `pos`, or None past the end."""
+    value = shift = 0
+    while pos < len(data) and shift < 70:
+        byte = data[pos]
+        value |= (byte & 0x7F) << shift
+        pos += 1
+        if not byte & 0x80:
+            return value, pos
+        shift += 7
+    return None
+
+
+def header_size(data: bytes, start: int) -> int:
+    """Bytes of the header of the chunk at `start` (a valid one)."""
+    at = start + 8
+    for _ in range(4):
+        at = _varint(data, at)[1]
+    return at + 4 - start
 
 
 def chunk_spans(data: bytes):
-    """(start, end) of every serialized chunk found in `data`."""
+    """(start, end) of every serialized chunk found in `data` (docs/format.md:
+    8 fixed bytes, varints count, raw, stage and payload size, a 4-byte
+    checksum, the payload)."""
     spans, pos = [], 0
     while True:
         i = data.find(CHUNK_MAGIC, pos)
-        if i < 0 or i + HEADER > len(data):
+        if i < 0:
             return spans
-        payload = struct.unpack_from("<Q", data, i + 32)[0]
-        end = i + HEADER + payload
+        at, fields = i + 8, []
+        for _ in range(4):
+            got = _varint(data, at)
+            if got is None:
+                break
+            fields.append(got[0])
+            at = got[1]
+        end = at + 4 + fields[3] if len(fields) == 4 else len(data) + 1
         if end <= len(data):
             spans.append((i, end))
             pos = end
@@ -165,7 +193,8 @@ def test_list_pickle_multichunk_one_bad_chunk():
     base = settle()
     for span in (spans[1], spans[-1]):
         mid = (span[0] + span[1]) // 2
-        for pos in (span[0] + 10, span[0] + 47, mid, span[1] - 1):
+        # in the sizes, the checksum's last byte, the payload, its last byte
+        for pos in (span[0] + 9, span[0] + header_size(data, span[0]) - 1, mid, span[1] - 1):
             b = bytearray(data)
             b[pos] ^= 0x10
             with pytest.raises(bale.CorruptDataError):
