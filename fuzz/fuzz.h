@@ -66,6 +66,35 @@ static inline int fuzz_element_equal(const bale_values *all, uint64_t i,
            memcmp(one->data, (const uint8_t *)all->data + all->offsets[i], (size_t)len) == 0;
 }
 
+/* bale_chunk_decode_ids of a valid chunk: unsupported, or a dictionary and
+ * ids that give exactly its values `all`. */
+static inline void fuzz_check_ids(const bale_chunk *c, const bale_values *all) {
+    bale_values dict, ids;
+    memset(&dict, 0, sizeof dict);
+    memset(&ids, 0, sizeof ids);
+    bale_err err = bale_chunk_decode_ids(c, &dict, &ids);
+    FUZZ_CHECK(err == BALE_OK || err == BALE_UNSUPPORTED);
+    if (err != BALE_OK) return;
+    FUZZ_CHECK(dict.dtype == all->dtype && ids.dtype == BALE_DTYPE_INT && ids.count == all->count);
+    size_t width = bale_dtype_width(all->dtype);
+    for (uint64_t i = 0; i < all->count; i++) {
+        uint64_t id = ((const uint64_t *)ids.data)[i];
+        FUZZ_CHECK(id < dict.count);
+        if (width) {
+            FUZZ_CHECK(memcmp((const uint8_t *)dict.data + id * width,
+                              (const uint8_t *)all->data + i * width, width) == 0);
+        } else {
+            uint64_t len = all->offsets[i + 1] - all->offsets[i];
+            FUZZ_CHECK(dict.offsets[id + 1] - dict.offsets[id] == len);
+            FUZZ_CHECK(len == 0 || memcmp((const uint8_t *)dict.data + dict.offsets[id],
+                                          (const uint8_t *)all->data + all->offsets[i],
+                                          (size_t)len) == 0);
+        }
+    }
+    bale_values_free(&dict);
+    bale_values_free(&ids);
+}
+
 /* Checks a chunk encoded from `all` (against `tab`, or NULL for a
  * self-contained one): it decodes back to `all` and its bytes validate.  The
  * decoded values stay in *back (caller frees with bale_values_free). */

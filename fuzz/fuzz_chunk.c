@@ -5,7 +5,8 @@
  * Promises checked for every input: no crash or out-of-bounds access; the
  * validator and from_bytes agree; a validated chunk decodes, to exactly the
  * count, dtype and raw size its header gives; every single-element get agrees
- * with the full decode; an index past the end is BALE_RANGE; the decoded
+ * with the full decode, and so does a decode to a dictionary and ids; an
+ * index past the end is BALE_RANGE; the decoded
  * values re-encode (same encoding and backend, and now and then auto) to
  * chunks that decode to the same values; nothing leaks.
  */
@@ -65,6 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     bale_values none;
     memset(&none, 0, sizeof none);
     FUZZ_CHECK(bale_chunk_get(c, count, &none) == BALE_RANGE);
+    fuzz_check_ids(c, &all);
 
     bale_codec_opts same = {bale_chunk_encoding(c), bale_chunk_backend(c), 0};
     check_reencode(&all, &same);

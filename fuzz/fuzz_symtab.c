@@ -91,6 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         bale_values none;
         memset(&none, 0, sizeof none);
         FUZZ_CHECK(bale_chunk_get(c, count, &none) == BALE_RANGE);
+        fuzz_check_ids(c, &all);
         /* The chunk holds the table (or none, self-contained). */
         FUZZ_CHECK(bale_chunk_symtab(c) == NULL || bale_chunk_symtab(c) == tab);
         check_encode_with(&all, tab);

@@ -283,6 +283,23 @@ BALE_API bale_err bale_chunk_encode(const bale_values *values,
 BALE_API bale_err bale_chunk_decode(const bale_chunk *chunk, bale_values *out);
 
 /**
+ * Decodes a dictionary-coded chunk as its dictionary and one index into it
+ * per value: value i is element ids[i] of `dict` (the same bytes
+ * bale_chunk_decode gives).  Cheaper than bale_chunk_decode when a caller
+ * makes one object per distinct value (an iterator: one str per category).
+ * The dictionary may hold values the chunk does not use.
+ * @param dict  on success, the distinct values, of the chunk's dtype; caller
+ *              owns, release with bale_values_free.
+ * @param ids   on success, dtype int, count values in [0, dict->count);
+ *              caller owns, release with bale_values_free.
+ * @return BALE_OK; BALE_UNSUPPORTED when the chunk's stage does not store
+ *         its values this way (decode it instead); BALE_NOMEM; BALE_CORRUPT
+ *         as bale_chunk_decode.
+ */
+BALE_API bale_err bale_chunk_decode_ids(const bale_chunk *chunk, bale_values *dict,
+                                        bale_values *ids);
+
+/**
  * Decodes element `index` of a chunk into `out` without decoding the whole
  * chunk where the encoding allows it (FOR, DELTA with samples, FSST, DICT,
  * PLAIN without backend); otherwise decodes the chunk.

@@ -174,6 +174,10 @@ BALE_API bale_err bale_list_append_chunk(bale_list *list, bale_chunk *chunk);
 
 /** Flags for bale_list_block_at. */
 #define BALE_LIST_CACHE 1 /* keep the decoded block in the list's cache */
+/* A block whose chunk is dictionary-coded may come in id form: its
+ * dictionary and one index per value (bale_list_block_ids), for callers that
+ * make one object per distinct value.  Not with BALE_LIST_CACHE. */
+#define BALE_LIST_IDS 2
 
 /**
  * The decoded block holding element `index`: `*out` is a new reference
@@ -184,8 +188,14 @@ BALE_API bale_err bale_list_append_chunk(bale_list *list, bale_chunk *chunk);
  */
 BALE_API bale_err bale_list_block_at(bale_list *list, uint64_t index, int flags,
                                      bale_list_block **out, uint64_t *first);
-/** The values of a block (borrowed from the block). */
+/** The values of a block (borrowed from the block).  For a block in id form
+ * only dtype and count are set (data and offsets are NULL). */
 BALE_API const bale_values *bale_list_block_values(const bale_list_block *block);
+/** For a block in id form (BALE_LIST_IDS): sets *dict and *ids (borrowed
+ * from the block; value i is element ids->data[i] of *dict, ids of dtype
+ * int) and returns 1; else returns 0. */
+BALE_API int bale_list_block_ids(const bale_list_block *block, const bale_values **dict,
+                                 const bale_values **ids);
 /** Drops a reference to a block.  NULL ok. */
 BALE_API void bale_list_block_release(bale_list_block *block);
 

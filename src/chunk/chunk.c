@@ -303,6 +303,20 @@ bale_err bale_chunk_decode(const bale_chunk *chunk, bale_values *out) {
     return decode_checked(chunk, out);
 }
 
+bale_err bale_chunk_decode_ids(const bale_chunk *chunk, bale_values *dict, bale_values *ids) {
+    BALE_RETURN_IF(chunk == NULL || dict == NULL || ids == NULL, BALE_INVALID);
+    bale__chunk_header h = chunk_header(chunk);
+    BALE_RETURN_IF(h.encoding != BALE_ENC_DICT || h.count == 0, BALE_UNSUPPORTED);
+    const uint8_t *stage;
+    size_t stage_size;
+    uint8_t *owned;
+    BALE_FORWARD_IF_ERROR(bale__chunk_stage(chunk, &stage, &stage_size, &owned));
+    bale_err err = bale__dict_decode_ids(chunk->symtab, h.dtype, h.count, stage, stage_size,
+                                         dict, ids);
+    bale__free(owned);
+    return err;
+}
+
 /* The FSST decoder cached on a self-contained FSST chunk: built on first use
  * and published with a compare-exchange; when two threads race, the loser
  * frees its copy and uses the winner's.  NULL when it cannot be built (then

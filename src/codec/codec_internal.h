@@ -78,6 +78,13 @@ typedef struct bale__tab_ops {
 /* The shared-table operations of an encoding, or NULL if it has none. */
 const bale__tab_ops *bale__encoding_tab_ops(bale_encoding id);
 
+/* A DICT stage (against `tab`, or self-contained when NULL) as a dictionary
+ * and one index into it per value (dtype int), where its layout stores
+ * them so (dict.c): bale_chunk_decode_ids.  BALE_UNSUPPORTED otherwise. */
+bale_err bale__dict_decode_ids(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
+                               const uint8_t *src, size_t n, bale_values *dict,
+                               bale_values *ids);
+
 /* ---- helpers for building bale_values ------------------------------------
  * bale__values_alloc allocates buffers for `count` values of a fixed-width
  * dtype, or (var-width) count+1 offsets and `data_size` data bytes.

@@ -51,3 +51,14 @@ const bale__tab_ops bale__dict_tab_ops = {
     BALE_SYMTAB_KIND_DICT, dict_encode_tab, dict_decode_tab, dict_get_tab,
     bale__dtab_stage_uses_tab,
 };
+
+bale_err bale__dict_decode_ids(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
+                               const uint8_t *src, size_t n, bale_values *dict,
+                               bale_values *ids) {
+    if (tab != NULL) {
+        BALE_RETURN_IF(bale__is_fixed(dtype), BALE_CORRUPT);
+        return bale__dtab_decode_ids(tab, dtype, count, src, n, dict, ids);
+    }
+    if (bale__is_fixed(dtype)) return bale__dict_fixed_decode_ids(dtype, count, src, n, dict, ids);
+    return BALE_UNSUPPORTED; /* self-contained variable-width stages: decode */
+}

@@ -472,6 +472,36 @@ static bale_err decode_packed(bale_dtype dtype, uint64_t count, const uint8_t *s
     return BALE_OK;
 }
 
+/* Mode 0 as a dictionary and codes (bale__dict_fixed_decode_ids). */
+static bale_err decode_packed_ids(bale_dtype dtype, uint64_t count, const uint8_t *src, size_t n,
+                                  bale_values *dict, bale_values *ids) {
+    packed_view pv;
+    BALE_FORWARD_IF_ERROR(parse_packed(dtype, count, src, n, &pv));
+    bale_values dv, iv;
+    BALE_FORWARD_IF_ERROR(bale__values_alloc(&dv, dtype, pv.nd, 0));
+    bale_err err = bale__values_alloc(&iv, BALE_DTYPE_INT, count, 0);
+    if (err != BALE_OK) {
+        bale_values_free(&dv);
+        return err;
+    }
+    for (uint64_t c = 0; c < pv.nd; c++) store_value(&dv, c, packed_value(&pv, c));
+    uint64_t *o = iv.data;
+    for (uint64_t i = 0; i < count; i += BALE__DICT_STEP) {
+        size_t k = (size_t)(count - i < BALE__DICT_STEP ? count - i : BALE__DICT_STEP);
+        bale__stream_get(pv.codes, count, pv.layout, i, k, 0, o + i);
+        for (size_t j = 0; j < k; j++) {
+            if (o[i + j] >= pv.nd) {
+                bale_values_free(&dv);
+                bale_values_free(&iv);
+                return BALE_CORRUPT;
+            }
+        }
+    }
+    *dict = dv;
+    *ids = iv;
+    return BALE_OK;
+}
+
 /* Reads k sorted values (zigzag varint then gaps) into d. */
 static void read_sorted(bale__reader *r, uint64_t *d, uint64_t k) {
     uint64_t prev = 0;
@@ -1122,14 +1152,24 @@ static void blk_table(const dblk *d, uint32_t *tab32, uint16_t *tab16, uint32_t 
     }
 }
 
+/* Mode 3.  With `dict` NULL: the values into *out.  Else the dictionary
+ * (hot values, then cold) into *dict and each value's index in it into
+ * *out (dtype int): the same decode, through a table of indices in place
+ * of the values. */
 static bale_err decode_blocks(bale_dtype dtype, uint64_t count, const uint8_t *src,
-                              size_t n, bale_values *out) {
+                              size_t n, bale_values *out, bale_values *dict) {
     dblk d;
     BALE_FORWARD_IF_ERROR(parse_blocks(count, src, n, &d));
     bale_values v = {0};
     if (count == 0) {
         BALE_RETURN_IF(d.size != 0 || d.hn != 0, BALE_CORRUPT);
-        BALE_FORWARD_IF_ERROR(bale__values_alloc(&v, dtype, 0, 0));
+        if (dict != NULL) {
+            BALE_FORWARD_IF_ERROR(bale__values_alloc(dict, dtype, 0, 0));
+            dtype = BALE_DTYPE_INT;
+        }
+        bale_err e = bale__values_alloc(&v, dtype, 0, 0);
+        if (e != BALE_OK && dict != NULL) bale_values_free(dict);
+        BALE_FORWARD_IF_ERROR(e);
         *out = v;
         return BALE_OK;
     }
@@ -1165,6 +1205,15 @@ static bale_err decode_blocks(bale_dtype dtype, uint64_t count, const uint8_t *s
         for (size_t j = 0; j < nvals; j++)
             if (vals[j] > 1) goto done;
     blk_table(&d, compact ? NULL : tab, compact ? tab : NULL, (uint32_t)nvals);
+    if (dict != NULL) {
+        /* The dictionary out, and indices in place of its values. */
+        err = bale__values_alloc(dict, dtype, d.nhot + d.ncold, 0);
+        if (err != BALE_OK) goto done;
+        for (uint64_t j = 0; j < d.nhot + d.ncold; j++) store_value(dict, j, vals[j]);
+        for (size_t j = 0; j < nvals + 2; j++) vals[j] = j;
+        dtype = BALE_DTYPE_INT;
+        err = BALE_CORRUPT;
+    }
     if (dtype == BALE_DTYPE_BOOL) {
         o = bale__malloc((size_t)count * 8);
         if (o == NULL) {
@@ -1194,6 +1243,7 @@ static bale_err decode_blocks(bale_dtype dtype, uint64_t count, const uint8_t *s
 done:
     if (dtype == BALE_DTYPE_BOOL) bale__free(o);
     bale_values_free(&v);
+    if (err != BALE_OK && dict != NULL) bale_values_free(dict);
     bale__free(vals);
     bale__free(tab);
     return err;
@@ -1277,10 +1327,21 @@ bale_err bale__dict_fixed_decode(bale_dtype dtype, uint64_t count,
                                  bale_values *out) {
     (void)data_size;
     BALE_RETURN_IF(n < 1 || src[0] > 3, BALE_CORRUPT);
-    if (src[0] == 3) return decode_blocks(dtype, count, src, n, out);
+    if (src[0] == 3) return decode_blocks(dtype, count, src, n, out, NULL);
     if (src[0] == 2) return decode_sections(dtype, count, src, n, out);
     return src[0] == 0 ? decode_packed(dtype, count, src, n, out)
                        : decode_planes(dtype, count, src, n, out);
+}
+
+bale_err bale__dict_fixed_decode_ids(bale_dtype dtype, uint64_t count, const uint8_t *src,
+                                     size_t n, bale_values *dict, bale_values *ids) {
+    BALE_RETURN_IF(n < 1 || src[0] > 3, BALE_CORRUPT);
+    if (src[0] == 3) {
+        memset(dict, 0, sizeof *dict);
+        return decode_blocks(dtype, count, src, n, ids, dict);
+    }
+    if (src[0] == 0) return decode_packed_ids(dtype, count, src, n, dict, ids);
+    return BALE_UNSUPPORTED; /* modes 1 and 2 are read through a backend */
 }
 
 bale_err bale__dict_fixed_get(bale_dtype dtype, uint64_t count,

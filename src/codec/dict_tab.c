@@ -391,6 +391,122 @@ fail:
     return err;
 }
 
+/* Whether a block read by `br` ended exactly at its size, padded with zero
+ * bits. */
+static int block_ends(const dview *v, const bale__bitr *br, uint64_t start, uint64_t size) {
+    if ((br->used + 7) / 8 != size) return 0;
+    unsigned pad = (unsigned)((8 - (br->used & 7)) & 7);
+    return !pad || !(v->body[start + size - 1] & ((1u << pad) - 1));
+}
+
+/* In a stage with at most one escaped value (whose code then carries no
+ * index bits), a refill gives 56 bits: this many codes of at most 11 bits
+ * each. */
+#define IDS_PER_REFILL 5
+_Static_assert(IDS_PER_REFILL * BALE_DTAB_MAX_LEN <= 56, "codes past a refill");
+
+/* The next id of a stage with at most one escaped value (`lim`: the table's
+ * values and that escape), after a refill that covers its code; a code the
+ * table lacks, or an escape the stage does not have, sets *wrong. */
+static inline uint32_t take_id(const bale__dtab *d, bale__bitr *br, unsigned lim,
+                               uint32_t *wrong) {
+    uint16_t e = d->table[br->buf >> (64 - DTAB_TBITS)];
+    unsigned len = e >> 10, sym = e & 1023u;
+    *wrong |= (uint32_t)(len == 0) | (uint32_t)(sym >= lim);
+    (void)bale__bitr_take(br, len ? len : 1);
+    return sym;
+}
+
+bale_err bale__dtab_decode_ids(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
+                               const uint8_t *src, size_t n, bale_values *dict,
+                               bale_values *ids) {
+    dview v;
+    BALE_FORWARD_IF_ERROR(view_parse(tab, count, src, n, &v));
+    const bale__dtab *d = v.d;
+    /* The dictionary: the table's values, then the escapes (the ids the
+     * stage uses, next_id). */
+    uint64_t ktab = d->k, total = d->k ? d->ends[d->k - 1] : 0;
+    uint64_t esc_total = (uint64_t)(v.esc_end - v.esc_bytes);
+    bale_values dv = {0}, iv = {0};
+    BALE_FORWARD_IF_ERROR(bale__values_alloc(&dv, dtype, ktab + v.nesc, total + esc_total));
+    bale_err err = bale__values_alloc(&iv, BALE_DTYPE_INT, count, 0);
+    if (err != BALE_OK) goto fail;
+    err = BALE_CORRUPT;
+    if (total) memcpy(dv.data, d->bytes, (size_t)total);
+    for (uint64_t s = 0; s < ktab; s++) dv.offsets[s + 1] = d->ends[s];
+    if (esc_total) memcpy((uint8_t *)dv.data + total, v.esc_bytes, (size_t)esc_total);
+    const uint8_t *q = v.esc_lens;
+    int bad = 0;
+    for (uint64_t j = 0; j < v.nesc; j++)
+        dv.offsets[ktab + j + 1] = dv.offsets[ktab + j] + bale__str_varint(&q, v.esc_bytes, &bad);
+    if (bad || dv.offsets[ktab + v.nesc] != total + esc_total) goto fail;
+    int64_t *o = iv.data;
+    uint64_t bsize = (uint64_t)1 << v.shift, start = 0, i = 0;
+    const unsigned lim = v.nesc <= 1 ? d->k + (unsigned)v.nesc : 0; /* take_id's */
+    for (uint64_t b = 0; b < v.nblocks;) {
+        uint64_t size = bale__str_load_uint(v.sizes + b * v.sw, v.sw); /* they add up: parsed */
+        if (v.nesc <= 1 && b + 1 < v.nblocks && count - i >= 2 * bsize) {
+            /* Two whole blocks at once: independent codes, twice the work
+             * per dependent table lookup. */
+            uint64_t size2 = bale__str_load_uint(v.sizes + (b + 1) * v.sw, v.sw);
+            bale__bitr b1, b2;
+            bale__bitr_init(&b1, v.body + start, v.body + start + size);
+            bale__bitr_init(&b2, v.body + start + size, v.body + start + size + size2);
+            uint32_t wrong = 0;
+            uint64_t j = 0;
+            for (; j + IDS_PER_REFILL <= bsize; j += IDS_PER_REFILL) {
+                bale__bitr_refill(&b1);
+                bale__bitr_refill(&b2);
+                for (unsigned k = 0; k < IDS_PER_REFILL; k++) {
+                    o[i + j + k] = take_id(d, &b1, lim, &wrong);
+                    o[i + bsize + j + k] = take_id(d, &b2, lim, &wrong);
+                }
+            }
+            if (wrong) goto fail;
+            for (; j < bsize; j++) {
+                uint32_t id1, id2;
+                if (next_id(&v, &b1, &id1) != BALE_OK || next_id(&v, &b2, &id2) != BALE_OK)
+                    goto fail;
+                o[i + j] = id1;
+                o[i + bsize + j] = id2;
+            }
+            if (!block_ends(&v, &b1, start, size) || !block_ends(&v, &b2, start + size, size2))
+                goto fail;
+            start += size + size2;
+            i += 2 * bsize;
+            b += 2;
+            continue;
+        }
+        uint64_t hi = count - i < bsize ? count : i + bsize;
+        bale__bitr br;
+        bale__bitr_init(&br, v.body + start, v.body + start + size);
+        if (v.nesc <= 1) {
+            uint32_t wrong = 0;
+            for (; i + IDS_PER_REFILL <= hi; i += IDS_PER_REFILL) {
+                bale__bitr_refill(&br);
+                for (unsigned k = 0; k < IDS_PER_REFILL; k++)
+                    o[i + k] = take_id(d, &br, lim, &wrong);
+            }
+            if (wrong) goto fail;
+        }
+        for (; i < hi; i++) {
+            uint32_t id;
+            if (next_id(&v, &br, &id) != BALE_OK) goto fail;
+            o[i] = id;
+        }
+        if (!block_ends(&v, &br, start, size)) goto fail;
+        start += size;
+        b++;
+    }
+    *dict = dv;
+    *ids = iv;
+    return BALE_OK;
+fail:
+    bale_values_free(&dv);
+    bale_values_free(&iv);
+    return err;
+}
+
 bale_err bale__dtab_get(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
                         const uint8_t *src, size_t n, uint64_t index, bale_values *out) {
     BALE_RETURN_IF(index >= count, BALE_RANGE);

@@ -27,6 +27,10 @@ extern const bale__tab_ops bale__ctx_tab_ops;        /* ctx_tab.c */
 bale_err bale__dict_fixed_encode(const bale_values *in, bale__buf *out);
 bale_err bale__dict_fixed_decode(bale_dtype dtype, uint64_t count,
                                  const uint8_t *src, size_t n, uint64_t data_size, bale_values *out);
+/* Modes 0 and 3 as a dictionary and each value's index in it (dtype int);
+ * BALE_UNSUPPORTED for modes 1 and 2. */
+bale_err bale__dict_fixed_decode_ids(bale_dtype dtype, uint64_t count, const uint8_t *src,
+                                     size_t n, bale_values *dict, bale_values *ids);
 bale_err bale__dict_fixed_get(bale_dtype dtype, uint64_t count,
                               const uint8_t *src, size_t n, uint64_t index,
                               bale_values *out);

@@ -116,6 +116,11 @@ bale_err bale__dtab_decode(const bale_symtab *tab, bale_dtype dtype, uint64_t co
 bale_err bale__dtab_get(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
                         const uint8_t *src, size_t n, uint64_t index, bale_values *out);
 int bale__dtab_stage_uses_tab(bale_dtype dtype, uint64_t count, const uint8_t *src, size_t n);
+/* The stage as a dictionary (the table's values, then the stage's escapes)
+ * and each value's index in it (dtype int): bale_chunk_decode_ids. */
+bale_err bale__dtab_decode_ids(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
+                               const uint8_t *src, size_t n, bale_values *dict,
+                               bale_values *ids);
 
 /* ---- CTX tables (kind 3, ctx_tab.c) ----------------------------------------
  * An order-2 context model of a column's strings: a Huffman code over the

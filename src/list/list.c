@@ -42,6 +42,10 @@ struct bale_list_block {
     uint64_t data_cap; /* bytes allocated at v.data */
     uint64_t off_cap;  /* entries allocated at v.offsets (var-width only) */
     bale_values v;     /* owned buffers (through the hooks) */
+    /* Id form (BALE_LIST_IDS): v has dtype and count only, and value i is
+     * element ids[i] of dict (both owned). */
+    int idform;
+    bale_values dict, ids;
 };
 
 typedef struct seg {
@@ -169,7 +173,7 @@ fail:
 
 /* Wraps decoded values (takes their buffers). */
 static bale_list_block *block_adopt(bale_values *v) {
-    bale_list_block *b = bale__malloc(sizeof *b);
+    bale_list_block *b = bale__calloc(1, sizeof *b);
     if (b == NULL) return NULL;
     b->refcount = 1;
     b->v = *v;
@@ -183,7 +187,34 @@ static void block_release(bale_list_block *b) {
     if (b == NULL || --b->refcount > 0) return;
     bale__free(b->v.data);
     bale__free(b->v.offsets);
+    bale_values_free(&b->dict);
+    bale_values_free(&b->ids);
     bale__free(b);
+}
+
+/* Segment k's chunk in id form (bale_chunk_decode_ids), or NULL in *out when
+ * the chunk has none. */
+static bale_err block_ids(const bale_list *l, const seg *s, bale_list_block **out) {
+    *out = NULL;
+    bale_values dict, ids;
+    bale_err err = bale_chunk_decode_ids(s->chunk, &dict, &ids);
+    if (err == BALE_UNSUPPORTED) return BALE_OK;
+    BALE_FORWARD_IF_ERROR(err);
+    bale_list_block *b = bale__calloc(1, sizeof *b);
+    if (b == NULL || dict.dtype != l->dtype || ids.count != s->count) {
+        bale__free(b);
+        bale_values_free(&dict);
+        bale_values_free(&ids);
+        return b == NULL ? BALE_NOMEM : BALE_CORRUPT;
+    }
+    b->refcount = 1;
+    b->v.dtype = l->dtype;
+    b->v.count = s->count;
+    b->idform = 1;
+    b->dict = dict;
+    b->ids = ids;
+    *out = b;
+    return BALE_OK;
 }
 
 static uint64_t block_bytes(const bale_list_block *b) {
@@ -666,6 +697,15 @@ bale_err bale_list_block_at(bale_list *l, uint64_t index, int flags, bale_list_b
             BALE_FORWARD_IF_ERROR(seg_cache(l, k));
             s = &l->segs[k];
         } else {
+            if (flags & BALE_LIST_IDS) {
+                bale_list_block *b;
+                BALE_FORWARD_IF_ERROR(block_ids(l, s, &b));
+                if (b != NULL) {
+                    *out = b;
+                    *first = s->start;
+                    return BALE_OK;
+                }
+            }
             bale_values v;
             BALE_FORWARD_IF_ERROR(decode_chunk(l, s->chunk, &v));
             bale_list_block *b = block_adopt(&v);
@@ -685,6 +725,13 @@ bale_err bale_list_block_at(bale_list *l, uint64_t index, int flags, bale_list_b
 }
 
 const bale_values *bale_list_block_values(const bale_list_block *b) { return &b->v; }
+int bale_list_block_ids(const bale_list_block *b, const bale_values **dict,
+                        const bale_values **ids) {
+    if (!b->idform) return 0;
+    *dict = &b->dict;
+    *ids = &b->ids;
+    return 1;
+}
 void bale_list_block_release(bale_list_block *b) { block_release(b); }
 
 /* ---- replace: the one mutation every edit goes through ------------------------- */

@@ -601,6 +601,19 @@ static void dict_blocks_check(const bale_values *in) {
     }
     bale_values one;
     ASSERT_ERR(impl->get(in->dtype, in->count, st.data, st.size, in->count, &one), BALE_RANGE);
+    /* As a dictionary and ids: the same values. */
+    bale_values dict, ids;
+    ASSERT_OK(bale__dict_fixed_decode_ids(in->dtype, in->count, st.data, st.size, &dict, &ids));
+    ASSERT_U64_EQ(ids.count, in->count);
+    for (uint64_t i = 0; i < in->count; i++) {
+        uint64_t id = ((const uint64_t *)ids.data)[i];
+        ASSERT_TRUE(id < dict.count);
+        ASSERT_MEM_EQ((const uint8_t *)dict.data + id * w, (const uint8_t *)in->data + i * w, w);
+    }
+    bale_values_free(&dict);
+    bale_values_free(&ids);
+    ASSERT_TRUE(bale__dict_fixed_decode_ids(in->dtype, in->count, st.data, st.size - 1, &dict,
+                                            &ids) != BALE_OK);
     /* A byte less or more is corrupt for decode. */
     ASSERT_TRUE(impl->decode(in->dtype, in->count, st.data, st.size - 1, in->data_size, &out) !=
                 BALE_OK);

@@ -958,6 +958,7 @@ static void test_dict_table(void) {
     tu_assert_same(&low.v, &out);
     bale_values_free(&out);
     assert_every_get(c, &low.v);
+    ASSERT_TRUE(tu_check_ids(c, &low.v)); /* the table's values, then the chunk's ids */
     /* smaller than the chunk's own dictionary + zstd */
     bale_chunk *self;
     ASSERT_OK(bale_chunk_encode(&low.v, NULL, &self));
@@ -987,6 +988,26 @@ static void test_dict_table(void) {
     tu_assert_same(&more.v, &out);
     bale_values_free(&out);
     assert_every_get(e, &more.v);
+    ASSERT_TRUE(tu_check_ids(e, &more.v)); /* escapes too */
+    /* One escaped value (its code carries no index bits: the fast paths of
+     * bale__dtab_decode_ids), in blocks two at a time and alone. */
+    strset one;
+    ss_init(&one, BALE_DTYPE_STR);
+    for (uint64_t i = 0; i < 2000; i++) {
+        uint64_t k = (i * 7) % low.v.count;
+        if (i % 50 == 9) ss_add(&one, "ONLY-NEW", 8);
+        else
+            ss_add(&one, (const char *)low.v.data + low.v.offsets[k],
+                   (size_t)(low.v.offsets[k + 1] - low.v.offsets[k]));
+    }
+    bale_chunk *e1;
+    bale_symtab *t1 = bale_symtab_incref(t);
+    ASSERT_OK(bale_chunk_encode_shared(&one.v, NULL, &t1, &e1));
+    ASSERT_TRUE(bale_chunk_symtab(e1) == t1);
+    ASSERT_TRUE(tu_check_ids(e1, &one.v));
+    bale_chunk_decref(e1);
+    bale_symtab_decref(t1);
+    ss_free(&one);
 
     /* Loading: with its table only. */
     size_t n;

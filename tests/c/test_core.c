@@ -87,6 +87,33 @@ static void test_plain_every_backend(void) {
     }
 }
 
+/* bale_chunk_decode_ids: DICT chunks of fixed-width values, through any
+ * backend, give their dictionary and ids; other stages say unsupported. */
+static void test_decode_ids(void) {
+    int64_t ints[3000];
+    for (int i = 0; i < 3000; i++) ints[i] = (int64_t)(i * 7919 % 13) * 1000003 - 5;
+    double fl[6] = {0.0, -0.0, NAN, 2.5, -0.0, NAN};
+    uint8_t bools[7] = {0, 1, 1, 0, 1, 0, 0};
+    bale_values sets[3] = {tu_ints(ints, 3000), tu_floats(fl, 6), tu_bools(bools, 7)};
+    static const bale_backend backends[] = {BALE_BACKEND_NONE, BALE_BACKEND_ZSTD};
+    for (int k = 0; k < 3; k++) {
+        for (int b = 0; b < 2; b++) {
+            bale_chunk *c;
+            bale_codec_opts o = tu_opts(BALE_ENC_DICT, backends[b], 0);
+            ASSERT_OK(bale_chunk_encode(&sets[k], &o, &c));
+            ASSERT_TRUE(tu_check_ids(c, &sets[k]));
+            bale_chunk_decref(c);
+        }
+        bale_chunk *c;
+        bale_codec_opts o = tu_opts(BALE_ENC_PLAIN, BALE_BACKEND_NONE, 0);
+        ASSERT_OK(bale_chunk_encode(&sets[k], &o, &c));
+        ASSERT_TRUE(!tu_check_ids(c, &sets[k]));
+        bale_chunk_decref(c);
+    }
+    bale_values dict, ids;
+    ASSERT_ERR(bale_chunk_decode_ids(NULL, &dict, &ids), BALE_INVALID);
+}
+
 static void test_invalid_values(void) {
     uint8_t bools[2] = {0, 2};
     bale_values v = tu_bools(bools, 2);
@@ -308,5 +335,5 @@ static void test_scratch_arena(void) {
 BALE_TEST_MAIN(BALE_TEST(test_version_and_errors), BALE_TEST(test_scratch_arena), BALE_TEST(test_allocator_accounting),
                BALE_TEST(test_refcount), BALE_TEST(test_plain_every_backend),
                BALE_TEST(test_invalid_values), BALE_TEST(test_validate_rejects_corruption),
-               BALE_TEST(test_chunk_header_layout),
+               BALE_TEST(test_chunk_header_layout), BALE_TEST(test_decode_ids),
                BALE_TEST(test_every_allocation_failure))

@@ -46,6 +46,35 @@ static inline void tu_assert_same(const bale_values *a, const bale_values *b) {
         ASSERT_MEM_EQ(a->offsets, b->offsets, (size_t)(a->count + 1) * 8);
 }
 
+/* When the chunk decodes to a dictionary and ids (bale_chunk_decode_ids),
+ * checks that they give `want`'s values, bytes for bytes, and returns 1;
+ * returns 0 when it does not (BALE_UNSUPPORTED). */
+static inline int tu_check_ids(const bale_chunk *c, const bale_values *want) {
+    bale_values dict, ids;
+    bale_err err = bale_chunk_decode_ids(c, &dict, &ids);
+    if (err == BALE_UNSUPPORTED) return 0;
+    ASSERT_OK(err);
+    ASSERT_EQ(dict.dtype, want->dtype);
+    ASSERT_EQ(ids.dtype, BALE_DTYPE_INT);
+    ASSERT_U64_EQ(ids.count, want->count);
+    size_t w = bale_dtype_width(want->dtype);
+    for (uint64_t i = 0; i < want->count; i++) {
+        uint64_t id = ((const uint64_t *)ids.data)[i];
+        ASSERT_TRUE(id < dict.count);
+        if (w) {
+            ASSERT_MEM_EQ((const char *)dict.data + id * w, (const char *)want->data + i * w, w);
+        } else {
+            uint64_t len = want->offsets[i + 1] - want->offsets[i];
+            ASSERT_U64_EQ(dict.offsets[id + 1] - dict.offsets[id], len);
+            ASSERT_MEM_EQ((const char *)dict.data + dict.offsets[id],
+                          (const char *)want->data + want->offsets[i], (size_t)len);
+        }
+    }
+    bale_values_free(&dict);
+    bale_values_free(&ids);
+    return 1;
+}
+
 /* Encodes with `opts`, checks validate/from_bytes, decodes, compares every
  * value whole and one at a time.  Returns the encoded size. */
 static inline uint64_t tu_roundtrip(const bale_values *in, bale_codec_opts opts) {
@@ -61,6 +90,7 @@ static inline uint64_t tu_roundtrip(const bale_values *in, bale_codec_opts opts)
     ASSERT_OK(bale_chunk_decode(c2, &out));
     tu_assert_same(in, &out);
     bale_values_free(&out);
+    (void)tu_check_ids(c2, in);
     uint64_t step = in->count > 64 ? in->count / 61 : 1;
     for (uint64_t i = 0; i < in->count; i += step) {
         bale_values one;

@@ -760,9 +760,65 @@ def test_iterating_confusable_strings_gives_each_its_own_value():
                   "x" * 30 + "1" + "y" * 30, "x" * 30 + "2" + "y" * 30, "z" * 70, "z" * 71]
     r = random.Random(5)
     vals = [r.choice(confusable) for _ in range(40_000)]
-    xs = List(vals)
+    # FSST chunks: strs made one by one through the cache (a DICT column
+    # would be read in id form, test_iterating_a_category_column...)
+    xs = List(vals, codec="fsst+none")
+    assert _encodings(xs) == {"fsst"}
     assert [v for v in xs] == vals
     assert [v for v in reversed(xs)] == vals[::-1]
+
+
+def _encodings(xs):
+    return {enc for _, enc, *_ in xs._chunks()}
+
+
+def test_iterating_a_category_column_gives_its_values():
+    # Dictionary-coded chunks (a column of few distinct values) are read as
+    # their dictionary and one id per element: each category is made once a
+    # block.  A later chunk brings a value the first lacked (an escape).
+    r = random.Random(11)
+    cats = ["%c%c%c" % (65 + i % 26, 65 + i // 26 % 26, 66 + i % 7) for i in range(230)]
+    vals = [r.choice(cats) for _ in range(150_000)] + ["NEW"] + [r.choice(cats) for _ in range(50_000)]
+    xs = List(vals)
+    assert "dict" in _encodings(xs)
+    assert [v for v in xs] == vals
+    assert [v for v in reversed(xs)] == vals[::-1]
+    assert xs.tolist() == vals
+    # changed while iterating: the iterator reads the list as it is now
+    ys, it, got = list(vals), iter(xs), []
+    for k in range(120_000):
+        got.append(next(it))
+        if k == 70_000:
+            xs[70_001] = ys[70_001] = "CHANGED"
+            xs.append("TAIL")
+            ys.append("TAIL")
+    got.extend(it)
+    assert got == ys
+
+
+def test_iterating_dictionary_coded_floats_and_bytes_keeps_every_bit():
+    r = random.Random(12)
+    floats = [0.5, -0.0, 0.0, math.nan, struct.unpack("<d", struct.pack("<Q", 0x7FF8000000000ABC))[0],
+              1e300, math.inf]
+    fv = [r.choice(floats) for _ in range(60_000)]
+    xs = List(fv, codec="dict+none")
+    assert _encodings(xs) == {"dict"}
+    bits = [struct.pack("<d", v) for v in fv]
+    assert [struct.pack("<d", v) for v in xs] == bits
+    assert [struct.pack("<d", v) for v in xs.tolist()] == bits
+    bv = [r.choice([b"ab", b"", b"\xff\x00", b"cd" * 9]) for _ in range(60_000)]
+    ys = List(bv)
+    assert "dict" in _encodings(ys)
+    assert list(ys) == bv
+
+
+def test_iterating_dictionary_coded_objects_gives_each_element_its_own_object():
+    # Equal mutable values must stay distinct objects (no id form for them).
+    xs = List([[1], [2], None] * 20_000)
+    assert xs.dtype == "object" and "dict" in _encodings(xs)
+    got = list(xs)
+    got[0].append(9)
+    assert got[3] == [1] and xs[0] == [1] and xs[3] == [1]
 
 
 def test_abandoned_iterators_release_what_they_made():
