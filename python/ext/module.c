@@ -109,9 +109,23 @@ int bale_ext_parse_codec(PyObject *codec, bale_codec_opts *out) {
     *out = o;
     return 0;
 bad:
+    if (PyUnicode_Check(name_obj)) {
+        /* A bare encoding name ("dict") is the likeliest slip: say how. */
+        const char *n = PyUnicode_AsUTF8(name_obj);
+        bale_encoding e;
+        if (n != NULL && bale_encoding_parse(n, &e) == BALE_OK && e != BALE_ENC_AUTO) {
+            PyErr_Format(PyExc_ValueError,
+                         "codec %R is an encoding: give it a backend, as in '%s+none' or "
+                         "'%s+zstd' (backends: bale.codecs())",
+                         codec, n, n);
+            return -1;
+        }
+        PyErr_Clear();
+    }
     PyErr_Format(PyExc_ValueError,
-                 "codec must be 'auto', a name from bale.codecs() optionally with "
-                 "':level', or a (name, level) tuple; got %R",
+                 "codec must be 'auto', a backend from bale.codecs() with an optional "
+                 "level ('zstd', 'zstd:9', ('zlib', 6)), or an encoding from "
+                 "bale.encodings() and a backend ('dict+none', 'for+zstd:3'); got %R",
                  codec);
     return -1;
 }

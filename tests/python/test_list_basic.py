@@ -167,8 +167,12 @@ def test_abc_generic_repr():
 def test_codec_argument():
     xs = List(range(1000), codec="zstd:19")
     assert xs.codec == "zstd:19" and xs.tolist() == list(range(1000))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"bale\.encodings\(\) and a backend"):
         List(codec="nope")
+    # an encoding alone: the message says how to name a backend with it
+    with pytest.raises(ValueError, match=r"'dict' is an encoding: give it a backend, as in 'dict\+none'"):
+        List(codec="dict")
+    assert List(["a", "b"] * 10, codec="dict+none").tolist() == ["a", "b"] * 10
 
 
 @pytest.mark.parametrize(
