@@ -287,9 +287,12 @@ BALE_API bale_err bale_chunk_decode(const bale_chunk *chunk, bale_values *out);
  * per value: value i is element ids[i] of `dict` (the same bytes
  * bale_chunk_decode gives).  Cheaper than bale_chunk_decode when a caller
  * makes one object per distinct value (an iterator: one str per category).
- * The dictionary may hold values the chunk does not use.
- * @param dict  on success, the distinct values, of the chunk's dtype; caller
- *              owns, release with bale_values_free.
+ * Supported: DICT stages without a backend, against a shared DICT table
+ * (str, bytes, object) or self-contained for int, float and bool.  The
+ * dictionary may hold values the chunk does not use, and (for untrusted
+ * bytes) the same value twice.
+ * @param dict  on success, the dictionary's values, of the chunk's dtype;
+ *              caller owns, release with bale_values_free.
  * @param ids   on success, dtype int, count values in [0, dict->count);
  *              caller owns, release with bale_values_free.
  * @return BALE_OK; BALE_UNSUPPORTED when the chunk's stage does not store

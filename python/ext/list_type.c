@@ -443,12 +443,16 @@ static inline PyObject *rd_value(reader *r, uint64_t j) {
 }
 
 /* Dictionary value `id` of a block in id form: made once per block (through
- * the value cache when it is on, so a column's categories are made once). */
+ * the value cache when it is on, so a column's categories are made once).
+ * A NaN is made afresh each time: `==` lookups (list.count, `in`) try
+ * identity first, so a shared NaN would be found where a list's own NaNs
+ * are not; for every other value sharing is invisible except to `is`. */
 static inline PyObject *rd_id(reader *r, uint64_t id) {
     PyObject *o = r->dobj[id];
     if (o == NULL) {
         o = rd_value(r, id);
         if (o == NULL) return NULL;
+        if (r->dtype == BALE_DTYPE_FLOAT && isnan(((const double *)r->data)[id])) return o;
         r->dobj[id] = o;
     }
     return Py_NewRef(o);

@@ -306,7 +306,12 @@ bale_err bale_chunk_decode(const bale_chunk *chunk, bale_values *out) {
 bale_err bale_chunk_decode_ids(const bale_chunk *chunk, bale_values *dict, bale_values *ids) {
     BALE_RETURN_IF(chunk == NULL || dict == NULL || ids == NULL, BALE_INVALID);
     bale__chunk_header h = chunk_header(chunk);
-    BALE_RETURN_IF(h.encoding != BALE_ENC_DICT || h.count == 0, BALE_UNSUPPORTED);
+    /* Stages that hold ids in place only: a backend's stage would be
+     * decompressed here and again by the caller's fallback decode. */
+    BALE_RETURN_IF(h.encoding != BALE_ENC_DICT || h.count == 0 ||
+                       h.backend != BALE_BACKEND_NONE ||
+                       (chunk->symtab == NULL && !bale__is_fixed(h.dtype)),
+                   BALE_UNSUPPORTED);
     const uint8_t *stage;
     size_t stage_size;
     uint8_t *owned;

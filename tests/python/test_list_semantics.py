@@ -812,6 +812,21 @@ def test_iterating_dictionary_coded_floats_and_bytes_keeps_every_bit():
     assert list(ys) == bv
 
 
+def test_dictionary_coded_nans_stay_apart_as_a_lists_do():
+    # list.count and `in` try identity before ==: one shared NaN object
+    # would be found where a list of fresh NaNs finds only itself.
+    vals = [math.nan] * 20_000 + [1.0] * 20_000
+    xs = List(vals, codec="dict+none")
+    assert _encodings(xs) == {"dict"}
+    got = list(xs)
+    assert got[0] is not got[1] and math.isnan(got[1])
+    assert got[20_000] is got[20_001]  # other values are shared (a sealed chunk)
+    lst = xs.tolist()
+    assert lst.count(lst[0]) == 1 and got.count(got[0]) == 1  # each NaN finds only itself
+    assert xs.count(xs[0]) == List(vals, codec="plain+none").count(xs[0])
+    assert xs.count(1.0) == 20_000
+
+
 def test_iterating_dictionary_coded_objects_gives_each_element_its_own_object():
     # Equal mutable values must stay distinct objects (no id form for them).
     xs = List([[1], [2], None] * 20_000)
