@@ -6,28 +6,9 @@
 
 #include "../codec/str_internal.h"
 
-/* Bytes of `v` as a shortest LEB128 varint. */
-static size_t varint_size(uint64_t v) {
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
-static uint8_t *put_varint(uint8_t *p, uint64_t v) {
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    return p;
-}
-
 size_t bale__chunk_header_size(uint64_t count, uint64_t raw, uint64_t stage, uint64_t payload) {
-    return 8 + varint_size(count) + varint_size(raw) + varint_size(stage) +
-           varint_size(payload) + 4;
+    return 8 + bale__varint_size(count) + bale__varint_size(raw) + bale__varint_size(stage) +
+           bale__varint_size(payload) + 4;
 }
 
 /* Writes the header's fields up to the checksum into `h` (room for
@@ -39,10 +20,10 @@ static size_t header_put(uint8_t *h, bale_dtype dtype, bale_encoding enc, bale_b
     h[5] = (uint8_t)dtype;
     h[6] = (uint8_t)enc;
     h[7] = (uint8_t)backend;
-    uint8_t *p = put_varint(h + 8, count);
-    p = put_varint(p, raw);
-    p = put_varint(p, stage);
-    p = put_varint(p, payload);
+    uint8_t *p = bale__put_varint(h + 8, count);
+    p = bale__put_varint(p, raw);
+    p = bale__put_varint(p, stage);
+    p = bale__put_varint(p, payload);
     return (size_t)(p - h);
 }
 
@@ -71,7 +52,7 @@ static bale_err header_read(const uint8_t *bytes, size_t size, bale__chunk_heade
     for (int i = 0; i < 4; i++) {
         const uint8_t *at = r.p;
         *fields[i] = bale__reader_varint(&r);
-        BALE_RETURN_IF(r.bad || (size_t)(r.p - at) != varint_size(*fields[i]), BALE_CORRUPT);
+        BALE_RETURN_IF(r.bad || (size_t)(r.p - at) != bale__varint_size(*fields[i]), BALE_CORRUPT);
     }
     h->checksum = bale__reader_u32(&r);
     BALE_RETURN_IF(r.bad, BALE_CORRUPT);
@@ -239,13 +220,13 @@ bale_err bale_chunk_encode_with(const bale_values *values, const bale_codec_opts
     return err;
 }
 
-bale_err bale__chunk_stage(const bale_chunk *chunk, const uint8_t **stage,
-                           size_t *stage_size, uint8_t **owned) {
-    bale__chunk_header h = chunk_header(chunk);
-    bale_backend backend = h.backend;
-    uint64_t ssize = h.stage_size;
-    const uint8_t *payload = chunk->bytes + h.header_size;
-    size_t psize = (size_t)h.payload_size;
+/* bale__chunk_stage for a chunk whose header the caller has read. */
+static bale_err stage_of(const bale_chunk *chunk, const bale__chunk_header *hp,
+                         const uint8_t **stage, size_t *stage_size, uint8_t **owned) {
+    bale_backend backend = hp->backend;
+    uint64_t ssize = hp->stage_size;
+    const uint8_t *payload = chunk->bytes + hp->header_size;
+    size_t psize = (size_t)hp->payload_size;
     *owned = NULL;
     if (backend == BALE_BACKEND_NONE) {
         *stage = payload;
@@ -266,6 +247,12 @@ bale_err bale__chunk_stage(const bale_chunk *chunk, const uint8_t **stage,
     return BALE_OK;
 }
 
+bale_err bale__chunk_stage(const bale_chunk *chunk, const uint8_t **stage,
+                           size_t *stage_size, uint8_t **owned) {
+    bale__chunk_header h = chunk_header(chunk);
+    return stage_of(chunk, &h, stage, stage_size, owned);
+}
+
 /* Decodes the whole chunk and, when `check` is set, verifies that the result
  * agrees with the header (count and raw size). */
 static bale_err decode_checked(const bale_chunk *chunk, bale_values *out) {
@@ -277,7 +264,7 @@ static bale_err decode_checked(const bale_chunk *chunk, bale_values *out) {
     const uint8_t *stage;
     size_t stage_size;
     uint8_t *owned;
-    BALE_FORWARD_IF_ERROR(bale__chunk_stage(chunk, &stage, &stage_size, &owned));
+    BALE_FORWARD_IF_ERROR(stage_of(chunk, &h, &stage, &stage_size, &owned));
     bale_values v;
     memset(&v, 0, sizeof v);
     uint64_t raw = h.raw_size;
@@ -315,7 +302,7 @@ bale_err bale_chunk_decode_ids(const bale_chunk *chunk, bale_values *dict, bale_
     const uint8_t *stage;
     size_t stage_size;
     uint8_t *owned;
-    BALE_FORWARD_IF_ERROR(bale__chunk_stage(chunk, &stage, &stage_size, &owned));
+    BALE_FORWARD_IF_ERROR(stage_of(chunk, &h, &stage, &stage_size, &owned));
     bale_err err = bale__dict_decode_ids(chunk->symtab, h.dtype, h.count, stage, stage_size,
                                          dict, ids);
     bale__free(owned);
@@ -353,7 +340,7 @@ bale_err bale_chunk_get(const bale_chunk *chunk, uint64_t index,
         const uint8_t *stage;
         size_t stage_size;
         uint8_t *owned;
-        BALE_FORWARD_IF_ERROR(bale__chunk_stage(chunk, &stage, &stage_size, &owned));
+        BALE_FORWARD_IF_ERROR(stage_of(chunk, &h, &stage, &stage_size, &owned));
         const bale__tab_ops *tops = chunk->symtab ? bale__encoding_tab_ops(impl->id) : NULL;
         bale_err err;
         if (impl->id == BALE_ENC_FSST) {

@@ -333,6 +333,14 @@ static inline void id_bytes(const dview *v, const uint64_t *est, uint32_t id, co
     }
 }
 
+/* Whether a block read by `br` ended exactly at its size, padded with zero
+ * bits. */
+static int block_ends(const dview *v, const bale__bitr *br, uint64_t start, uint64_t size) {
+    if ((br->used + 7) / 8 != size) return 0;
+    unsigned pad = (unsigned)((8 - (br->used & 7)) & 7);
+    return !pad || !(v->body[start + size - 1] & ((1u << pad) - 1));
+}
+
 bale_err bale__dtab_decode(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
                            const uint8_t *src, size_t n, uint64_t data_size, bale_values *out) {
     dview v;
@@ -375,10 +383,7 @@ bale_err bale__dtab_decode(const bale_symtab *tab, bale_dtype dtype, uint64_t co
             pos += l;
             r.offsets[i + 1] = pos;
         }
-        /* the block ends exactly at its size, padded with zero bits */
-        if ((br.used + 7) / 8 != size) goto fail;
-        unsigned pad = (unsigned)((8 - (br.used & 7)) & 7);
-        if (pad && (v.body[start + size - 1] & ((1u << pad) - 1))) goto fail;
+        if (!block_ends(&v, &br, start, size)) goto fail;
         start += size;
     }
     if (pos != data_size) goto fail;
@@ -389,14 +394,6 @@ fail:
     bale__free(est);
     bale_values_free(&r);
     return err;
-}
-
-/* Whether a block read by `br` ended exactly at its size, padded with zero
- * bits. */
-static int block_ends(const dview *v, const bale__bitr *br, uint64_t start, uint64_t size) {
-    if ((br->used + 7) / 8 != size) return 0;
-    unsigned pad = (unsigned)((8 - (br->used & 7)) & 7);
-    return !pad || !(v->body[start + size - 1] & ((1u << pad) - 1));
 }
 
 /* In a stage with at most one escaped value (whose code then carries no

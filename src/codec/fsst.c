@@ -784,12 +784,6 @@ static bale_err put_table(bale__buf *out, const fsst_table *t) {
     return BALE_OK;
 }
 
-static size_t varint_size(uint64_t v) {
-    size_t n = 1;
-    while (v >= 0x80) v >>= 7, n++;
-    return n;
-}
-
 /* The FSST stage for `in`: with its own table trained on a sample, or
  * against the shared table `tab` (then the flags are the table's). */
 static bale_err encode_stage(const bale_values *in, unsigned flags, unsigned block_shift,
@@ -868,7 +862,7 @@ static bale_err encode_stage(const bale_values *in, unsigned flags, unsigned blo
     /* Byte-mode body size, and the Huffman alternative. */
     uint64_t bytes_body = 0;
     for (uint64_t i = 0; i < count; i++)
-        bytes_body += varint_size(clen[i]) + clen[i] + ((i & (bsize - 1)) && front ? varint_size(pl[i]) : 0);
+        bytes_body += bale__varint_size(clen[i]) + clen[i] + ((i & (bsize - 1)) && front ? bale__varint_size(pl[i]) : 0);
     unsigned nsym = t->nsym, maxpl = 0;
     if (front)
         for (uint64_t i = 0; i < count; i++)

@@ -171,7 +171,6 @@ const bale__encoding_impl bale__enc_for = {
 
 /* ---- DELTA ---------------------------------------------------------------- */
 
-static unsigned varint_len(uint64_t x) { return x ? (bale__bit_width(x) + 6) / 7 : 1; }
 
 /* Exact cost in bytes of stream plus exceptions at patched width b. */
 static uint64_t patch_cost(const uint64_t *d, size_t m, uint64_t ref, unsigned b,
@@ -179,7 +178,7 @@ static uint64_t patch_cost(const uint64_t *d, size_t m, uint64_t ref, unsigned b
     uint64_t esc = ((uint64_t)1 << b) - 1, cost = (m * (uint64_t)b + 7) / 8;
     for (size_t j = 0; j < m && cost < stop; j++) {
         uint64_t x = d[j] - ref;
-        if (x >= esc) cost += varint_len(x - esc);
+        if (x >= esc) cost += bale__varint_size(x - esc);
     }
     return cost;
 }
@@ -187,7 +186,7 @@ static uint64_t patch_cost(const uint64_t *d, size_t m, uint64_t ref, unsigned b
 /* Picks the patched width (1..w-1) that makes stream plus exceptions
  * smallest; returns w when patching does not pay.  One pass builds a
  * histogram of the deltas' bit widths, which estimates every width's cost
- * (an escape of a w_x-bit delta costing varint_len(2^(w_x-1))); only the
+ * (an escape of a w_x-bit delta costing bale__varint_size(2^(w_x-1))); only the
  * best estimate and its two neighbours are then costed exactly. */
 static unsigned patch_width(const uint64_t *d, size_t m, uint64_t ref, unsigned w) {
     unsigned best = w;
@@ -201,7 +200,7 @@ static unsigned patch_width(const uint64_t *d, size_t m, uint64_t ref, unsigned 
     for (unsigned b = 1; b <= top; b++) {
         uint64_t cost = (m * (uint64_t)b + 7) / 8;
         for (unsigned wx = b + 1; wx <= 64; wx++)
-            if (hist[wx]) cost += hist[wx] * varint_len((uint64_t)1 << (wx - 1));
+            if (hist[wx]) cost += hist[wx] * bale__varint_size((uint64_t)1 << (wx - 1));
         if (cost < guess_cost) guess_cost = cost, guess = b;
     }
     for (unsigned b = guess > 1 ? guess - 1 : 1; b <= guess + 1 && b <= top; b++) {

@@ -215,13 +215,7 @@ bale_err bale__buf_append(bale__buf *b, const void *src, size_t n) {
 
 bale_err bale__buf_put_varint(bale__buf *b, uint64_t v) {
     uint8_t tmp[10];
-    size_t n = 0;
-    while (v >= 0x80) {
-        tmp[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    tmp[n++] = (uint8_t)v;
-    return bale__buf_append(b, tmp, n);
+    return bale__buf_append(b, tmp, (size_t)(bale__put_varint(tmp, v) - tmp));
 }
 
 void bale__buf_free(bale__buf *b) {

@@ -105,7 +105,21 @@ uint8_t *bale__buf_detach(bale__buf *b, size_t *size);
 static inline bale_err bale__buf_put_u8(bale__buf *b, uint8_t v) {
     return bale__buf_append(b, &v, 1);
 }
-/* Unsigned LEB128 (7 bits a byte). */
+/* Unsigned LEB128 (7 bits a byte, low group first): its bytes, a writer
+ * into room for 10 (returns the end), and an append. */
+static inline size_t bale__varint_size(uint64_t v) {
+    size_t n = 1;
+    while (v >= 0x80) v >>= 7, n++;
+    return n;
+}
+static inline uint8_t *bale__put_varint(uint8_t *p, uint64_t v) {
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
 bale_err bale__buf_put_varint(bale__buf *b, uint64_t v);
 
 /* ---- little-endian loads and stores (unaligned) ------------------------ */
