@@ -213,11 +213,11 @@ static const bale_backend backends[] = {BALE_BACKEND_NONE, BALE_BACKEND_LZ4,
 static void store_le32(uint8_t *p, uint64_t v) {
     for (int k = 0; k < 4; k++) p[k] = (uint8_t)(v >> (8 * k));
 }
-/* Bytes of a chunk's header (docs/format.md): 8 fixed, four varints, a
- * 4-byte checksum. */
+/* Bytes of a chunk's header (docs/format.md): 8 fixed, three varints (four
+ * with a backend: the stage size), a 4-byte checksum. */
 static size_t header_len(const uint8_t *bytes) {
     size_t n = 8;
-    for (int field = 0; field < 4; field++)
+    for (int field = 0; field < (bytes[7] ? 4 : 3); field++)
         while (bytes[n++] & 0x80) {
         }
     return n + 4;

@@ -171,7 +171,7 @@ static void print_row(const row *r) {
         printf("| %-28s | unsupported | | | |\n", r->name);
         return;
     }
-    printf("| %-28s | %7.3f | %8.1f | %8.1f | %8.0f |\n", r->name, r->bpe, r->enc_mbs,
+    printf("| %-28s | %7.4f | %8.1f | %8.1f | %8.0f |\n", r->name, r->bpe, r->enc_mbs,
            r->dec_mbs, r->get_ns);
 }
 
@@ -274,7 +274,7 @@ static row bench_stage(const dataset *d, const uint64_t *cuts, size_t nchunks,
     for (size_t c = 0; c < nchunks; c++) {
         bale_values s = slice(&d->v, cuts[c], cuts[c + 1]);
         if (fn(&s, &st[c], arg) != BALE_OK) abort();
-        bytes += st[c].size + bale__chunk_header_size(s.count, bale__values_raw_size(&s),
+        bytes += st[c].size + bale__chunk_header_size(BALE_BACKEND_NONE, s.count, bale__values_raw_size(&s),
                                                       st[c].size, st[c].size);
         free(s.offsets);
     }
@@ -321,7 +321,7 @@ static void bench_extra(const dataset *d, const uint64_t *cuts, size_t nchunks) 
         __asm__ volatile("" : : "r"(dst) : "memory");
     }
     double t1 = now();
-    printf("| %-28s | %7.3f | %8s | %8.1f | %8s |\n", "memcpy (values)",
+    printf("| %-28s | %7.4f | %8s | %8.1f | %8s |\n", "memcpy (values)",
            (double)(d->v.data_size + 8 * d->v.count) / (double)d->v.count, "-",
            5 * (double)d->v.data_size / 1e6 / (t1 - t0), "-");
     free(dst);
@@ -356,7 +356,8 @@ static void bench_extra(const dataset *d, const uint64_t *cuts, size_t nchunks) 
         double e0 = now();
         for (size_t c = 0; c < nchunks; c++) {
             /* the header (sizes guessed at 8 KB) and a u16 per block */
-            bytes += bale__chunk_header_size(cuts[c + 1] - cuts[c], chunk_raw, 8192, 8192) +
+            bytes += bale__chunk_header_size(BALE_BACKEND_NONE, cuts[c + 1] - cuts[c], chunk_raw, 8192,
+                                             8192) +
                      2 * ((cuts[c + 1] - cuts[c] + 15) / 16);
             for (uint64_t lo = cuts[c]; lo < cuts[c + 1]; lo += 16) {
                 uint64_t hi = lo + 16 < cuts[c + 1] ? lo + 16 : cuts[c + 1];
@@ -389,10 +390,10 @@ static void bench_extra(const dataset *d, const uint64_t *cuts, size_t nchunks) 
             if (ZSTD_isError(r)) abort();
         }
         double e2 = now();
-        printf("| %-28s | %7.3f | %8.1f | %8s | %8.0f |\n", "zstd19+dict32K(global)/16",
+        printf("| %-28s | %7.4f | %8.1f | %8s | %8.0f |\n", "zstd19+dict32K(global)/16",
                (double)bytes / (double)d->v.count, (double)d->v.data_size / 1e6 / (e1 - e0), "-",
                (e2 - e1) * 1e9 / GET_SAMPLES);
-        printf("| %-28s | %7.3f | | | |\n", "  same + dict per chunk",
+        printf("| %-28s | %7.4f | | | |\n", "  same + dict per chunk",
                (double)(bytes + nchunks * dsize) / (double)d->v.count);
         for (size_t b = 0; b < nbl; b++) free(blk[b]);
         free(blk);

@@ -6,8 +6,10 @@
 
 #include "../codec/str_internal.h"
 
-size_t bale__chunk_header_size(uint64_t count, uint64_t raw, uint64_t stage, uint64_t payload) {
-    return 8 + bale__varint_size(count) + bale__varint_size(raw) + bale__varint_size(stage) +
+size_t bale__chunk_header_size(bale_backend backend, uint64_t count, uint64_t raw, uint64_t stage,
+                               uint64_t payload) {
+    return 8 + bale__varint_size(count) + bale__varint_size(raw) +
+           (backend == BALE_BACKEND_NONE ? 0 : bale__varint_size(stage)) +
            bale__varint_size(payload) + 4;
 }
 
@@ -22,7 +24,7 @@ static size_t header_put(uint8_t *h, bale_dtype dtype, bale_encoding enc, bale_b
     h[7] = (uint8_t)backend;
     uint8_t *p = bale__put_varint(h + 8, count);
     p = bale__put_varint(p, raw);
-    p = bale__put_varint(p, stage);
+    if (backend != BALE_BACKEND_NONE) p = bale__put_varint(p, stage); /* else the payload's */
     p = bale__put_varint(p, payload);
     return (size_t)(p - h);
 }
@@ -48,12 +50,16 @@ static bale_err header_read(const uint8_t *bytes, size_t size, bale__chunk_heade
     h->backend = (bale_backend)bytes[7];
     bale__reader r;
     bale__reader_init(&r, bytes + 8, size - 8);
-    uint64_t *fields[4] = {&h->count, &h->raw_size, &h->stage_size, &h->payload_size};
-    for (int i = 0; i < 4; i++) {
+    /* Without a backend the stage is the payload: no stage size field. */
+    int staged = h->backend != BALE_BACKEND_NONE;
+    uint64_t *fields[4] = {&h->count, &h->raw_size, staged ? &h->stage_size : &h->payload_size,
+                           &h->payload_size};
+    for (int i = 0; i < 3 + staged; i++) {
         const uint8_t *at = r.p;
         *fields[i] = bale__reader_varint(&r);
         BALE_RETURN_IF(r.bad || (size_t)(r.p - at) != bale__varint_size(*fields[i]), BALE_CORRUPT);
     }
+    if (!staged) h->stage_size = h->payload_size;
     h->checksum = bale__reader_u32(&r);
     BALE_RETURN_IF(r.bad, BALE_CORRUPT);
     h->header_size = (size_t)(r.p - bytes);
@@ -119,7 +125,8 @@ static uint64_t draft_payload(const draft *d) { return d->buf.size - DRAFT_PREFI
 /* What bale_chunk_encoded_size of the finished chunk will be. */
 static uint64_t draft_size(const draft *d) {
     uint64_t payload = draft_payload(d);
-    return bale__chunk_header_size(d->count, d->raw, d->res.stage_size, payload) + payload;
+    return bale__chunk_header_size(d->res.backend, d->count, d->raw, d->res.stage_size, payload) +
+           payload;
 }
 
 static void draft_drop(draft *d) { bale__buf_free(&d->buf); }
@@ -167,7 +174,8 @@ static bale_err draft_encode(const bale_values *values, const bale_codec_opts *o
 static bale_err draft_finish(draft *d, const bale_values *values, bale_chunk **out) {
     uint64_t payload_size = draft_payload(d);
     uint8_t *h = d->buf.data + sizeof(bale_chunk);
-    size_t hsize = bale__chunk_header_size(d->count, d->raw, d->res.stage_size, payload_size);
+    size_t hsize = bale__chunk_header_size(d->res.backend, d->count, d->raw, d->res.stage_size,
+                                           payload_size);
     memmove(h + hsize, d->buf.data + DRAFT_PREFIX, (size_t)payload_size);
     d->buf.size = sizeof(bale_chunk) + hsize + (size_t)payload_size;
     size_t fields = header_put(h, values->dtype, d->res.encoding, d->res.backend, d->count,

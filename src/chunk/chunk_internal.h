@@ -14,7 +14,8 @@
  *     7     1   backend (bale_backend)
  *     8  varint count: number of values
  *     .  varint raw size: bytes of the values decoded (bale__values_raw_size)
- *     .  varint stage size: bytes the encoding produced (backend input)
+ *     .  varint stage size: bytes the encoding produced (backend input);
+ *               only with a backend: without, the stage is the payload
  *     .  varint payload size: bytes stored after the header (backend output)
  *     .     4   checksum: the low 32 bits of XXH3-64 of the payload, seeded
  *               with XXH3-64 of the header bytes before it (so the header is
@@ -34,8 +35,9 @@
 
 #define BALE_CHUNK_MAGIC 0x634c4142u /* "BALc" read little-endian */
 #define BALE_CHUNK_FORMAT_VERSION 2
-/* Header bytes: 8 fixed, four varints of 1 to 10 bytes, a 4-byte checksum. */
-#define BALE_CHUNK_HEADER_MIN 16
+/* Header bytes: 8 fixed, three varints of 1 to 10 bytes (four with a
+ * backend: the stage size), a 4-byte checksum. */
+#define BALE_CHUNK_HEADER_MIN 15
 #define BALE_CHUNK_HEADER_MAX 52
 
 /* Limits a valid chunk respects; validation rejects anything beyond them so
@@ -100,7 +102,8 @@ bale_err bale__chunk_encode_shared_shift(const bale_values *values, const bale_c
                                          bale_chunk **out);
 
 /* The bytes of a header with these fields (checksum included). */
-size_t bale__chunk_header_size(uint64_t count, uint64_t raw, uint64_t stage, uint64_t payload);
+size_t bale__chunk_header_size(bale_backend backend, uint64_t count, uint64_t raw, uint64_t stage,
+                               uint64_t payload);
 
 /* Parses and checks the header fields of untrusted bytes (not the payload
  * and not the checksum).  BALE_OK, BALE_CORRUPT, BALE_UNSUPPORTED. */

@@ -19,18 +19,22 @@
  * starts with its k >= 1 when count > 0, so a 0 marks this form):
  *   varint 0            the stage references a DICT table
  *   u8     shift        log2 of the values per block, 1..10
- *   u64    id           the table's
+ *   u32    id           the low 32 bits of the table's id (the chunk holds
+ *                       its table: this catches a stage paired with another)
  *   varint nesc         values the table lacks (escapes), 0..count
  *   varint len x nesc, then their bytes
- *   u8     sw           bytes per block size: 1, 2 or 4
- *   ...    sizes        each block's size in the body (bytes), adding up
- *                       to the body's size (sizes, not end offsets: one
- *                       byte a block of 256 values; a get adds those
- *                       before its block)
- *   ...    body         per block, MSB-first: each value's code; an escape's
- *                       code is followed by its index in eb bits (eb = bits
- *                       of nesc - 1, 0 when nesc <= 1); zero bits pad each
- *                       block to a byte
+ *   when there are two blocks or more, the bits of each but the last:
+ *   varint base         the fewest bits of those blocks
+ *   u8     w            bits of each block's excess over base, 0..16
+ *   ...    excesses     nblocks - 1 of them, w bits each, MSB-first, zero
+ *                       bits padding the last byte (7-8 bits a block on
+ *                       flights `origin`, where a byte size and padding
+ *                       each block to a byte took about 12)
+ *   ...    body         the blocks back to back, MSB-first, each value's
+ *                       code; an escape's code is followed by its index in
+ *                       eb bits (eb = bits of nesc - 1, 0 when nesc <= 1);
+ *                       the last block ends in the body's last byte, zero
+ *                       bits padding it
  */
 #include "str_internal.h"
 
@@ -42,7 +46,11 @@ struct bale__dtab {
     uint32_t *ends;  /* k end offsets into bytes */
     uint8_t *bytes;  /* the values back to back */
     uint16_t *slots; /* 1 + value, 0 = empty; by bale__hash64 of the bytes */
-    uint64_t nbytes; /* requested bytes of the four allocations */
+    uint16_t *counts; /* k: times each value was seen in training (all
+                       * halved when one would pass 65535), for a retrain;
+                       * only in a table trained in this process (NULL in
+                       * one read from bytes) */
+    uint64_t nbytes;  /* requested bytes of the allocations */
     uint8_t hlen[BALE_DTAB_MAX_VALUES + 1];
     uint16_t hcode[BALE_DTAB_MAX_VALUES + 1]; /* codes have at most 11 bits */
     uint16_t table[1u << DTAB_TBITS]; /* code length << 10 | symbol; 0: none */
@@ -65,6 +73,7 @@ void bale__dtab_free(bale__dtab *d) {
     bale__free(d->ends);
     bale__free(d->bytes);
     bale__free(d->slots);
+    bale__free(d->counts);
     bale__free(d);
 }
 
@@ -191,9 +200,10 @@ bale_err bale__dtab_encode(const bale_values *in, const bale_symtab *tab, bale__
             }
         }
     }
-    /* Body: at most BALE_DTAB_MAX_LEN + eb bits a value, a pad byte a block. */
+    /* Body: at most BALE_DTAB_MAX_LEN + eb bits a value; bend[b] is the
+     * bit at which block b ends. */
     unsigned eb = bits_for(nesc);
-    size_t need = (size_t)((count * (BALE_DTAB_MAX_LEN + eb) + 7) / 8 + nblocks);
+    size_t need = (size_t)((count * (BALE_DTAB_MAX_LEN + eb) + 7) / 8);
     if ((err = bale__buf_reserve(&body, need)) != BALE_OK) goto done;
     bale__bitw bw = {&body, 0, 0};
     for (uint64_t b = 0; b < nblocks; b++) {
@@ -204,30 +214,38 @@ bale_err bale__dtab_encode(const bale_values *in, const bale_symtab *tab, bale__
             if (s == d->k && eb && (err = bale__bitw_put(&bw, sym[i] - d->k, eb)) != BALE_OK)
                 goto done;
         }
-        if ((err = bale__bitw_flush(&bw)) != BALE_OK) goto done;
-        bend[b] = body.size;
+        bend[b] = (uint64_t)body.size * 8 + bw.n;
     }
-    uint64_t biggest = 0;
-    for (uint64_t b = 0; b < nblocks; b++) {
-        uint64_t size = bend[b] - (b ? bend[b - 1] : 0);
-        if (size > biggest) biggest = size;
+    if ((err = bale__bitw_flush(&bw)) != BALE_OK) goto done;
+    /* The index: blocks 0..nblocks-2 as base + excess. */
+    uint64_t base = UINT64_MAX, most = 0;
+    for (uint64_t b = 0; b + 1 < nblocks; b++) {
+        uint64_t bits = bend[b] - (b ? bend[b - 1] : 0);
+        base = bits < base ? bits : base;
+        most = bits > most ? bits : most;
     }
-    unsigned sw = biggest <= 0xff ? 1 : biggest <= 0xffff ? 2 : 4;
-    size_t head = 1 + 1 + 8 + 10 + (size_t)nesc * 10 + (size_t)esc_bytes + 1 + (size_t)nblocks * sw;
+    unsigned w = nblocks > 1 ? bits_for(most - base + 1) : 0;
+    size_t head = 1 + 1 + 4 + 10 + (size_t)nesc * 10 + (size_t)esc_bytes + 10 + 1 +
+                  (size_t)(((nblocks - 1) * w + 7) / 8);
     if ((err = bale__buf_reserve(out, head + body.size)) != BALE_OK) goto done;
     /* Nothing below can fail: room was reserved. */
-    uint64_t id = bale_symtab_id(tab);
+    uint32_t id = (uint32_t)bale_symtab_id(tab);
     (void)bale__buf_put_varint(out, 0);
     (void)bale__buf_put_u8(out, (uint8_t)shift);
-    (void)bale__buf_append(out, &id, 8);
+    (void)bale__buf_append(out, &id, 4);
     (void)bale__buf_put_varint(out, nesc);
     for (uint64_t j = 0; j < nesc; j++)
         (void)bale__buf_put_varint(out, off[efirst[j] + 1] - off[efirst[j]]);
     for (uint64_t j = 0; j < nesc; j++)
         (void)bale__buf_append(out, data + off[efirst[j]], (size_t)(off[efirst[j] + 1] - off[efirst[j]]));
-    (void)bale__buf_put_u8(out, (uint8_t)sw);
-    for (uint64_t b = 0; b < nblocks; b++)
-        (void)bale__str_put_uint(out, bend[b] - (b ? bend[b - 1] : 0), sw);
+    if (nblocks > 1) {
+        (void)bale__buf_put_varint(out, base);
+        (void)bale__buf_put_u8(out, (uint8_t)w);
+        bale__bitw iw = {out, 0, 0};
+        for (uint64_t b = 0; w && b + 1 < nblocks; b++)
+            (void)bale__bitw_put(&iw, (uint32_t)(bend[b] - (b ? bend[b - 1] : 0) - base), w);
+        (void)bale__bitw_flush(&iw);
+    }
     (void)bale__buf_append(out, body.data, body.size);
     err = BALE_OK;
 done:
@@ -243,26 +261,61 @@ done:
 
 typedef struct dview {
     const bale__dtab *d;
-    unsigned shift, eb, sw;
-    uint64_t nesc, nblocks, body_size;
-    const uint8_t *esc_lens; /* nesc varints */
+    unsigned shift, eb, w;
+    uint64_t nesc, nblocks, base;
+    uint64_t body_bits;       /* 8 x the body's bytes */
+    const uint8_t *esc_lens;  /* nesc varints */
     const uint8_t *esc_bytes, *esc_end;
-    const uint8_t *sizes, *body;
+    const uint8_t *idx, *idx_end; /* nblocks - 1 excesses, w bits each */
+    const uint8_t *body, *body_end;
 } dview;
 
+/* Block sizes, in order: a reader of the index and the bit at which the
+ * next block starts. */
+typedef struct blocks_walk {
+    bale__bitr ix;
+    uint64_t b, start;
+} blocks_walk;
+
+static void walk_init(const dview *v, blocks_walk *bw) {
+    bale__bitr_init(&bw->ix, v->idx, v->idx_end);
+    bw->b = 0;
+    bw->start = 0;
+}
+
+/* Bits of block bw->b (the last block: all that is left of the body), and
+ * on to the next.  The sizes are checked against the body once, by
+ * view_parse: none runs past it. */
+static uint64_t walk_next(const dview *v, blocks_walk *bw) {
+    uint64_t bits;
+    if (bw->b + 1 < v->nblocks) {
+        bits = v->base;
+        if (v->w) {
+            bale__bitr_refill(&bw->ix);
+            bits += bale__bitr_take(&bw->ix, v->w);
+        }
+    } else {
+        bits = v->body_bits - bw->start;
+    }
+    bw->b++;
+    bw->start += bits;
+    return bits;
+}
+
 /* Parses and checks the stage's frame (not the codes): the escapes' lengths
- * fit their bytes, the block sizes add up to the body. */
+ * fit their bytes, the blocks before the last fit the body. */
 static bale_err view_parse(const bale_symtab *tab, uint64_t count, const uint8_t *src, size_t n,
                            dview *v) {
     bale__reader r;
     bale__reader_init(&r, src, n);
     uint64_t marker = bale__reader_varint(&r);
     v->shift = bale__reader_u8(&r);
-    uint64_t id = bale__reader_u64(&r);
+    uint32_t id = bale__reader_u32(&r);
     v->nesc = bale__reader_varint(&r);
     BALE_RETURN_IF(r.bad || marker != 0 || count == 0 || v->shift < 1 ||
                        v->shift > BALE_STR_MAX_BLOCK_SHIFT || v->nesc > count || tab == NULL ||
-                       bale__symtab_kind(tab) != BALE_SYMTAB_KIND_DICT || id != bale_symtab_id(tab),
+                       bale__symtab_kind(tab) != BALE_SYMTAB_KIND_DICT ||
+                       id != (uint32_t)bale_symtab_id(tab),
                    BALE_CORRUPT);
     v->d = bale__symtab_dtab(tab);
     v->esc_lens = r.p;
@@ -275,19 +328,53 @@ static bale_err view_parse(const bale_symtab *tab, uint64_t count, const uint8_t
     }
     v->esc_bytes = bale__reader_take(&r, (size_t)total);
     v->esc_end = r.p;
-    v->sw = bale__reader_u8(&r);
-    BALE_RETURN_IF(r.bad || (v->sw != 1 && v->sw != 2 && v->sw != 4), BALE_CORRUPT);
     v->nblocks = bale__str_nblocks(count, v->shift);
-    BALE_RETURN_IF(v->nblocks > bale__reader_left(&r) / v->sw, BALE_CORRUPT);
-    v->sizes = bale__reader_take(&r, (size_t)v->nblocks * v->sw);
+    v->base = 0;
+    v->w = 0;
+    uint64_t idx_bytes = 0;
+    if (v->nblocks > 1) {
+        v->base = bale__reader_varint(&r);
+        v->w = bale__reader_u8(&r);
+        BALE_RETURN_IF(r.bad || v->w > 16, BALE_CORRUPT);
+        /* Every code has a bit: a block holds at least 1 << shift of them. */
+        BALE_RETURN_IF((v->nblocks - 1) > (uint64_t)bale__reader_left(&r) * 8 >> v->shift,
+                       BALE_CORRUPT);
+        idx_bytes = ((v->nblocks - 1) * v->w + 7) / 8;
+    }
+    v->idx = bale__reader_take(&r, (size_t)idx_bytes);
+    BALE_RETURN_IF(r.bad || (v->idx == NULL && idx_bytes), BALE_CORRUPT);
+    v->idx_end = r.p;
     v->body = r.p;
-    v->body_size = bale__reader_left(&r);
-    BALE_RETURN_IF(v->sizes == NULL, BALE_CORRUPT);
-    uint64_t sum = 0; /* nblocks * 2^32 at most: no overflow */
-    for (uint64_t b = 0; b < v->nblocks; b++) sum += bale__str_load_uint(v->sizes + b * v->sw, v->sw);
-    BALE_RETURN_IF(sum != v->body_size, BALE_CORRUPT);
+    v->body_end = r.p + bale__reader_left(&r);
+    v->body_bits = (uint64_t)bale__reader_left(&r) * 8;
+    blocks_walk bw;
+    walk_init(v, &bw);
+    while (bw.b + 1 < v->nblocks) {
+        (void)walk_next(v, &bw);
+        BALE_RETURN_IF(bw.start > v->body_bits, BALE_CORRUPT);
+    }
     v->eb = bits_for(v->nesc);
     return BALE_OK;
+}
+
+/* A reader of the body from bit `start` on; avail = the block's bits. */
+static void block_reader(const dview *v, uint64_t start, uint64_t bits, bale__bitr *br) {
+    bale__bitr_init(br, v->body + (start >> 3), v->body_end);
+    if (start & 7) {
+        bale__bitr_refill(br);
+        (void)bale__bitr_take(br, (unsigned)(start & 7));
+    }
+    br->used = 0;
+    br->avail = bits;
+}
+
+/* Whether a block read by `br` ended exactly at its end; the last block
+ * (`last`) may end up to 7 bits before the body does, zero bits padding. */
+static int block_ends(const dview *v, const bale__bitr *br, int last) {
+    if (br->used == br->avail) return 1;
+    if (!last || br->used > br->avail || br->avail - br->used >= 8) return 0;
+    unsigned pad = (unsigned)(br->avail - br->used);
+    return !(v->body_end[-1] & ((1u << pad) - 1));
 }
 
 /* The next value of a block: its id (value s < k of the table, or k +
@@ -309,14 +396,13 @@ static inline bale_err next_id(const dview *v, bale__bitr *br, uint32_t *id) {
     return BALE_OK;
 }
 
-/* Block b's bytes: [*start, *start + *size) of the body. */
-static bale_err block_span(const dview *v, uint64_t b, uint64_t *start, uint64_t *size) {
-    uint64_t s = 0;
-    for (uint64_t x = 0; x < b; x++) s += bale__str_load_uint(v->sizes + x * v->sw, v->sw);
-    *start = s;
-    *size = bale__str_load_uint(v->sizes + b * v->sw, v->sw);
-    BALE_RETURN_IF(s > v->body_size || *size > v->body_size - s, BALE_CORRUPT);
-    return BALE_OK;
+/* Block b's bits: [*start, *start + *bits) of the body. */
+static void block_span(const dview *v, uint64_t b, uint64_t *start, uint64_t *bits) {
+    blocks_walk bw;
+    walk_init(v, &bw);
+    while (bw.b < b) (void)walk_next(v, &bw);
+    *start = bw.start;
+    *bits = walk_next(v, &bw);
 }
 
 /* The bytes of value `id`. */
@@ -331,14 +417,6 @@ static inline void id_bytes(const dview *v, const uint64_t *est, uint32_t id, co
         *p = v->esc_bytes + est[id - d->k];
         *l = est[id - d->k + 1] - est[id - d->k];
     }
-}
-
-/* Whether a block read by `br` ended exactly at its size, padded with zero
- * bits. */
-static int block_ends(const dview *v, const bale__bitr *br, uint64_t start, uint64_t size) {
-    if ((br->used + 7) / 8 != size) return 0;
-    unsigned pad = (unsigned)((8 - (br->used & 7)) & 7);
-    return !pad || !(v->body[start + size - 1] & ((1u << pad) - 1));
 }
 
 bale_err bale__dtab_decode(const bale_symtab *tab, bale_dtype dtype, uint64_t count,
@@ -361,13 +439,15 @@ bale_err bale__dtab_decode(const bale_symtab *tab, bale_dtype dtype, uint64_t co
         return err;
     }
     uint8_t *dst = r.data;
-    uint64_t bsize = (uint64_t)1 << v.shift, pos = 0, start = 0, i = 0;
+    uint64_t bsize = (uint64_t)1 << v.shift, pos = 0, i = 0;
     err = BALE_CORRUPT;
+    blocks_walk walk;
+    walk_init(&v, &walk);
     for (uint64_t b = 0; b < v.nblocks; b++) {
-        uint64_t size = bale__str_load_uint(v.sizes + b * v.sw, v.sw); /* they add up: parsed */
+        uint64_t start = walk.start, bits = walk_next(&v, &walk);
         uint64_t hi = count - i < bsize ? count : i + bsize;
         bale__bitr br;
-        bale__bitr_init(&br, v.body + start, v.body + start + size);
+        block_reader(&v, start, bits, &br);
         for (; i < hi; i++) {
             uint32_t id;
             if (next_id(&v, &br, &id) != BALE_OK) goto fail;
@@ -383,8 +463,7 @@ bale_err bale__dtab_decode(const bale_symtab *tab, bale_dtype dtype, uint64_t co
             pos += l;
             r.offsets[i + 1] = pos;
         }
-        if (!block_ends(&v, &br, start, size)) goto fail;
-        start += size;
+        if (!block_ends(&v, &br, b + 1 == v.nblocks)) goto fail;
     }
     if (pos != data_size) goto fail;
     bale__free(est);
@@ -438,17 +517,19 @@ bale_err bale__dtab_decode_ids(const bale_symtab *tab, bale_dtype dtype, uint64_
         dv.offsets[ktab + j + 1] = dv.offsets[ktab + j] + bale__str_varint(&q, v.esc_bytes, &bad);
     if (bad || dv.offsets[ktab + v.nesc] != total + esc_total) goto fail;
     int64_t *o = iv.data;
-    uint64_t bsize = (uint64_t)1 << v.shift, start = 0, i = 0;
+    uint64_t bsize = (uint64_t)1 << v.shift, i = 0;
     const unsigned lim = v.nesc <= 1 ? d->k + (unsigned)v.nesc : 0; /* take_id's */
+    blocks_walk walk;
+    walk_init(&v, &walk);
     for (uint64_t b = 0; b < v.nblocks;) {
-        uint64_t size = bale__str_load_uint(v.sizes + b * v.sw, v.sw); /* they add up: parsed */
+        uint64_t start = walk.start, bits = walk_next(&v, &walk);
         if (v.nesc <= 1 && b + 1 < v.nblocks && count - i >= 2 * bsize) {
             /* Two whole blocks at once: independent codes, twice the work
              * per dependent table lookup. */
-            uint64_t size2 = bale__str_load_uint(v.sizes + (b + 1) * v.sw, v.sw);
+            uint64_t start2 = walk.start, bits2 = walk_next(&v, &walk);
             bale__bitr b1, b2;
-            bale__bitr_init(&b1, v.body + start, v.body + start + size);
-            bale__bitr_init(&b2, v.body + start + size, v.body + start + size + size2);
+            block_reader(&v, start, bits, &b1);
+            block_reader(&v, start2, bits2, &b2);
             uint32_t wrong = 0;
             uint64_t j = 0;
             for (; j + IDS_PER_REFILL <= bsize; j += IDS_PER_REFILL) {
@@ -467,16 +548,14 @@ bale_err bale__dtab_decode_ids(const bale_symtab *tab, bale_dtype dtype, uint64_
                 o[i + j] = id1;
                 o[i + bsize + j] = id2;
             }
-            if (!block_ends(&v, &b1, start, size) || !block_ends(&v, &b2, start + size, size2))
-                goto fail;
-            start += size + size2;
+            if (!block_ends(&v, &b1, 0) || !block_ends(&v, &b2, b + 2 == v.nblocks)) goto fail;
             i += 2 * bsize;
             b += 2;
             continue;
         }
         uint64_t hi = count - i < bsize ? count : i + bsize;
         bale__bitr br;
-        bale__bitr_init(&br, v.body + start, v.body + start + size);
+        block_reader(&v, start, bits, &br);
         if (v.nesc <= 1) {
             uint32_t wrong = 0;
             for (; i + IDS_PER_REFILL <= hi; i += IDS_PER_REFILL) {
@@ -491,8 +570,7 @@ bale_err bale__dtab_decode_ids(const bale_symtab *tab, bale_dtype dtype, uint64_
             if (next_id(&v, &br, &id) != BALE_OK) goto fail;
             o[i] = id;
         }
-        if (!block_ends(&v, &br, start, size)) goto fail;
-        start += size;
+        if (!block_ends(&v, &br, b + 1 == v.nblocks)) goto fail;
         b++;
     }
     *dict = dv;
@@ -509,10 +587,10 @@ bale_err bale__dtab_get(const bale_symtab *tab, bale_dtype dtype, uint64_t count
     BALE_RETURN_IF(index >= count, BALE_RANGE);
     dview v;
     BALE_FORWARD_IF_ERROR(view_parse(tab, count, src, n, &v));
-    uint64_t b = index >> v.shift, start, size;
-    BALE_FORWARD_IF_ERROR(block_span(&v, b, &start, &size));
+    uint64_t b = index >> v.shift, start, bits;
+    block_span(&v, b, &start, &bits);
     bale__bitr br;
-    bale__bitr_init(&br, v.body + start, v.body + start + size);
+    block_reader(&v, start, bits, &br);
     uint32_t id = 0;
     for (uint64_t i = b << v.shift; i <= index; i++) BALE_FORWARD_IF_ERROR(next_id(&v, &br, &id));
     BALE_RETURN_IF(br.used > br.avail, BALE_CORRUPT);
@@ -615,7 +693,8 @@ static bale_err train(const bale_values *in, const bale_symtab *base, unsigned s
     if (base != NULL) {
         const bale__dtab *d = bale__symtab_dtab(base);
         for (uint32_t s = 0; s < d->k; s++) {
-            uint64_t st = value_start(d, s), w = in->count >> d->hlen[s];
+            /* A table read from bytes has only its code lengths to tell. */
+            uint64_t st = value_start(d, s), w = d->counts ? d->counts[s] : in->count >> d->hlen[s];
             if ((err = tset_add(t, d->bytes + st, d->ends[s] - st, w ? w : 1)) != BALE_OK) goto done;
         }
     }
@@ -633,7 +712,25 @@ static bale_err train(const bale_values *in, const bale_symtab *base, unsigned s
     if ((err = table_bytes(t->val, t->k, hlen, shift, fit > UINT32_MAX ? UINT32_MAX : (uint32_t)fit,
                            &bytes)) != BALE_OK)
         goto done;
-    err = bale_symtab_from_bytes(bytes.data, bytes.size, out);
+    if ((err = bale_symtab_from_bytes(bytes.data, bytes.size, out)) != BALE_OK) goto done;
+    /* The counts, for the next retrain (the table is new and ours alone). */
+    bale__dtab *made = (bale__dtab *)bale__symtab_dtab(*out);
+    made->counts = bale__malloc((size_t)t->k * sizeof *made->counts);
+    if (made->counts == NULL) {
+        bale_symtab_decref(*out);
+        *out = NULL;
+        err = BALE_NOMEM;
+        goto done;
+    }
+    uint64_t most = 0;
+    for (uint32_t s = 0; s < t->k; s++) most = t->freq[s] > most ? t->freq[s] : most;
+    unsigned down = 0;
+    while ((most >> down) > UINT16_MAX) down++;
+    for (uint32_t s = 0; s < t->k; s++) {
+        uint64_t c = t->freq[s] >> down;
+        made->counts[s] = (uint16_t)(c ? c : 1);
+    }
+    made->nbytes += (uint64_t)t->k * sizeof *made->counts;
 done:
     bale_symtab_decref(draft);
     bale__buf_free(&bytes);
@@ -657,7 +754,7 @@ uint64_t bale__dtab_stage_escapes(const uint8_t *src, size_t n) {
     bale__reader r;
     bale__reader_init(&r, src, n);
     uint64_t marker = bale__reader_varint(&r);
-    (void)bale__reader_take(&r, 9); /* shift, id */
+    (void)bale__reader_take(&r, 5); /* shift, id */
     uint64_t nesc = bale__reader_varint(&r);
     return r.bad || marker != 0 ? 0 : nesc;
 }

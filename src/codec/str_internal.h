@@ -91,7 +91,7 @@ void bale__huff_codes(const uint8_t *len, unsigned A, uint32_t *codes);
  * one block (docs/design-strings.md, "DICT against a shared DICT table"). */
 #define BALE_DTAB_MAX_VALUES 512u /* + the escape: within bale__huff_lengths */
 #define BALE_DTAB_MAX_LEN 11u     /* longest code, bits */
-#define BALE_DTAB_BLOCK_SHIFT 8   /* 256 values a block unless trained otherwise */
+#define BALE_DTAB_BLOCK_SHIFT 9   /* 512 values a block unless trained otherwise */
 typedef struct bale__dtab bale__dtab;
 /* Parses the kind's body from `r` (all of what is left); BALE_CORRUPT. */
 bale_err bale__dtab_parse(bale__reader *r, bale__dtab **out);

@@ -1036,6 +1036,42 @@ static void test_dict_table(void) {
     ASSERT_OK(bale__dtab_encode(&more.v, t, &st));
     ASSERT_TRUE(bale__dtab_stage_escapes(st.data, st.size) > 0); /* "NEW-AIRPORT" at least */
     assert_stages_checked(t, &more.v, &st, bale__dtab_decode, bale__dtab_get, SIZE_MAX, 1, 211);
+    {
+        /* The last block ends in the body's last byte: a byte more, even of
+         * zero bits, is corrupt; so is a set bit in the last byte's padding
+         * (when it has any), and a block index claiming more bits. */
+        uint8_t *longer = malloc(st.size + 1);
+        memcpy(longer, st.data, st.size);
+        longer[st.size] = 0;
+        bale_values v;
+        ASSERT_ERR(bale__dtab_decode(t, more.v.dtype, more.v.count, longer, st.size + 1,
+                                     more.v.data_size, &v),
+                   BALE_CORRUPT);
+        ASSERT_OK(bale__dtab_decode(t, more.v.dtype, more.v.count, st.data, st.size,
+                                    more.v.data_size, &v));
+        bale_values_free(&v);
+        /* A bit of the last byte flipped: a padding bit (corrupt) or a
+         * code's (other values, or corrupt); never the same values. */
+        int corrupt = 0;
+        for (unsigned k = 0; k < 8; k++) {
+            memcpy(longer, st.data, st.size);
+            longer[st.size - 1] ^= (uint8_t)(1u << k);
+            bale_err err = bale__dtab_decode(t, more.v.dtype, more.v.count, longer, st.size,
+                                             more.v.data_size, &v);
+            if (err == BALE_OK) {
+                ASSERT_TRUE(v.data_size != more.v.data_size ||
+                            memcmp(v.offsets, more.v.offsets,
+                                   (more.v.count + 1) * sizeof *v.offsets) ||
+                            memcmp(v.data, more.v.data, (size_t)v.data_size));
+                bale_values_free(&v);
+            } else {
+                ASSERT_ERR(err, BALE_CORRUPT);
+                corrupt++;
+            }
+        }
+        ASSERT_TRUE(corrupt > 0); /* this stage's last byte has padding */
+        free(longer);
+    }
     bale__buf_free(&st);
 
     /* Eight or more new values in a chunk: a retrained table that has them

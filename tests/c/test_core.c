@@ -178,11 +178,13 @@ static void test_validate_rejects_corruption(void) {
  * checksum (docs/format.md); returns the size. */
 static size_t rewrite_header(const uint8_t *chunk, size_t size, int count_bytes, uint8_t *out) {
     size_t pos = 8, at[5];
-    for (int f = 0; f < 4; f++) {
+    int fields = chunk[7] == BALE_BACKEND_NONE ? 3 : 4; /* the stage size with a backend */
+    for (int f = 0; f < fields; f++) {
         at[f] = pos;
         while (chunk[pos++] & 0x80) {
         }
     }
+    at[fields] = pos;
     at[4] = pos;
     size_t payload = size - (pos + 4), n = 8;
     memcpy(out, chunk, 8);
@@ -198,8 +200,8 @@ static size_t rewrite_header(const uint8_t *chunk, size_t size, int count_bytes,
     return n + payload;
 }
 
-/* The header of format version 2: 8 fixed bytes, four varints in their
- * shortest form, a 4-byte checksum. */
+/* The header of format version 2: 8 fixed bytes, three varints in their
+ * shortest form (four with a backend), a 4-byte checksum. */
 static void test_chunk_header_layout(void) {
     const char *strs[] = {"alpha", "beta", "gamma", "delta"};
     bale_values v = tu_strs(BALE_DTYPE_STR, strs, 4);
@@ -212,8 +214,7 @@ static void test_chunk_header_layout(void) {
     ASSERT_EQ(b[5], BALE_DTYPE_STR);
     ASSERT_EQ(b[8], 4);                   /* count */
     ASSERT_EQ(b[9], 19 + 8 * 4);          /* raw: value bytes and offsets */
-    ASSERT_EQ(b[10], b[11]);              /* stage = payload (no backend) */
-    ASSERT_EQ((size_t)b[11], size - 16); /* a 16-byte header */
+    ASSERT_EQ((size_t)b[10], size - 15); /* payload; no stage size without a backend */
     uint8_t *copy = malloc(size + 16);
     /* The rebuild is faithful ... */
     ASSERT_EQ(rewrite_header(b, size, 1, copy), size);
@@ -223,6 +224,19 @@ static void test_chunk_header_layout(void) {
     size_t n2 = rewrite_header(b, size, 2, copy);
     ASSERT_EQ(n2, size + 1);
     ASSERT_ERR(bale_chunk_validate(copy, n2), BALE_CORRUPT);
+    free(copy);
+    bale_chunk_decref(c);
+    /* With a backend the stage size follows the raw size. */
+    o = tu_opts(BALE_ENC_PLAIN, BALE_BACKEND_ZSTD, 1);
+    ASSERT_OK(bale_chunk_encode(&v, &o, &c));
+    b = bale_chunk_bytes(c, &size);
+    ASSERT_EQ(b[7], BALE_BACKEND_ZSTD);
+    ASSERT_EQ(b[9], 19 + 8 * 4);
+    ASSERT_TRUE(b[10] >= 19);            /* the stage size, zstd's input */
+    ASSERT_EQ((size_t)b[11], size - 16); /* payload, after a 16-byte header */
+    copy = malloc(size + 16);
+    ASSERT_EQ(rewrite_header(b, size, 1, copy), size);
+    ASSERT_TRUE(memcmp(copy, b, size) == 0);
     free(copy);
     bale_chunk_decref(c);
     tu_free(&v);

@@ -36,31 +36,37 @@ def _varint(data: bytes, pos: int):
     return None
 
 
+def _nfields(data: bytes, start: int) -> int:
+    """Varints in the header at `start`: count, raw size, the stage size only
+    with a backend (byte 7 not 0), the payload size."""
+    return 4 if start + 7 < len(data) and data[start + 7] else 3
+
+
 def header_size(data: bytes, start: int) -> int:
     """Bytes of the header of the chunk at `start` (a valid one)."""
     at = start + 8
-    for _ in range(4):
+    for _ in range(_nfields(data, start)):
         at = _varint(data, at)[1]
     return at + 4 - start
 
 
 def chunk_spans(data: bytes):
     """(start, end) of every serialized chunk found in `data` (docs/format.md:
-    8 fixed bytes, varints count, raw, stage and payload size, a 4-byte
-    checksum, the payload)."""
+    8 fixed bytes, varints count, raw size, stage size (with a backend) and
+    payload size, a 4-byte checksum, the payload)."""
     spans, pos = [], 0
     while True:
         i = data.find(CHUNK_MAGIC, pos)
         if i < 0:
             return spans
-        at, fields = i + 8, []
-        for _ in range(4):
+        at, fields, want = i + 8, [], _nfields(data, i)
+        for _ in range(want):
             got = _varint(data, at)
             if got is None:
                 break
             fields.append(got[0])
             at = got[1]
-        end = at + 4 + fields[3] if len(fields) == 4 else len(data) + 1
+        end = at + 4 + fields[-1] if len(fields) == want else len(data) + 1
         if end <= len(data):
             spans.append((i, end))
             pos = end
