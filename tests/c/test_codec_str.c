@@ -965,6 +965,21 @@ static void test_dict_table(void) {
     ASSERT_EQ(bale_chunk_encoding(self), BALE_ENC_DICT);
     ASSERT_TRUE(bale_chunk_encoded_size(c) < bale_chunk_encoded_size(self));
     bale_chunk_decref(self);
+    /* A List's table has blocks of BALE_DTAB_BLOCK_SHIFT; a container read
+     * one value at a time (a Dict's values) gets shorter ones, and every
+     * value still gets back exactly. */
+    ASSERT_U64_EQ(bale__symtab_shift(t), BALE_DTAB_BLOCK_SHIFT);
+    {
+        bale_symtab *ta = NULL;
+        bale_chunk *ca;
+        ASSERT_OK(bale__chunk_encode_shared_shift(&low.v, NULL, 0, BALE__SHARED_ACCESS, &ta, &ca));
+        ASSERT_TRUE(ta != NULL && bale__symtab_kind(ta) == BALE_SYMTAB_KIND_DICT);
+        ASSERT_TRUE(bale__symtab_shift(ta) < BALE_DTAB_BLOCK_SHIFT);
+        assert_every_get(ca, &low.v);
+        ASSERT_TRUE(bale_chunk_encoded_size(ca) > bale_chunk_encoded_size(c)); /* more blocks */
+        bale_chunk_decref(ca);
+        bale_symtab_decref(ta);
+    }
 
     /* A chunk with values the table lacks (escapes, one repeated), and the
      * empty string. */
