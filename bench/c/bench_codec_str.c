@@ -191,22 +191,29 @@ static row bench_pipeline_x(const dataset *d, const uint64_t *cuts, size_t nchun
         bale_values s = slice(&d->v, cuts[c], cuts[c + 1]);
         bale_err e = shared ? bale_chunk_encode_shared(&s, &opts, &tab, &cs[c])
                             : bale_chunk_encode(&s, &opts, &cs[c]);
-        if (e == BALE_OK && bale_chunk_symtab(cs[c]) != NULL && bale_chunk_symtab(cs[c]) != last) {
+        free(s.offsets);
+        /* as a List does once it has sealed this many chunks */
+        int relearnt;
+        if (e == BALE_OK && shared && c + 1 == BALE__RELEARN_CHUNKS)
+            e = bale__chunks_relearn(cs, c + 1, &opts, 0, &tab, &relearnt);
+        if (e != BALE_OK) {
+            r.ok = 0;
+            for (size_t k = 0; k < nchunks; k++) bale_chunk_decref(cs[k]); /* NULL ok */
+            free(cs);
+            bale_symtab_decref(tab);
+            return r;
+        }
+    }
+    double t1 = now();
+    for (size_t c = 0; c < nchunks; c++) {
+        if (bale_chunk_symtab(cs[c]) != NULL && bale_chunk_symtab(cs[c]) != last) {
             last = bale_chunk_symtab(cs[c]);
             size_t tsize;
             (void)bale_symtab_bytes(last, &tsize);
             bytes += tsize;
         }
-        free(s.offsets);
-        if (e != BALE_OK) {
-            r.ok = 0;
-            for (size_t k = 0; k < c; k++) bale_chunk_decref(cs[k]);
-            free(cs);
-            return r;
-        }
         bytes += bale_chunk_encoded_size(cs[c]);
     }
-    double t1 = now();
     for (size_t c = 0; c < nchunks; c++) {
         bale_values out;
         if (bale_chunk_decode(cs[c], &out) != BALE_OK) abort();

@@ -714,6 +714,102 @@ static bale_err encode_shared(const bale_values *values, const bale_codec_opts *
     return BALE_OK;
 }
 
+/* The values of chunks[0..n) in one run (caller frees with bale_values_free);
+ * vs[i] are their decodes. */
+static bale_err concat_values(const bale_values *vs, size_t n, bale_values *all) {
+    uint64_t count = 0, bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        BALE_RETURN_IF(vs[i].dtype != vs[0].dtype || vs[i].offsets == NULL, BALE_INVALID);
+        count += vs[i].count;
+        bytes += vs[i].data_size;
+    }
+    *all = (bale_values){vs[0].dtype, count, NULL, NULL, bytes};
+    all->offsets = bale__malloc((size_t)(count + 1) * sizeof(uint64_t));
+    all->data = bale__malloc(bytes ? (size_t)bytes : 1);
+    if (all->offsets == NULL || all->data == NULL) {
+        bale_values_free(all);
+        return BALE_NOMEM;
+    }
+    uint64_t at = 0, k = 0;
+    all->offsets[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (vs[i].data_size) memcpy((uint8_t *)all->data + at, vs[i].data, (size_t)vs[i].data_size);
+        for (uint64_t j = 1; j <= vs[i].count; j++) all->offsets[++k] = at + vs[i].offsets[j];
+        at += vs[i].data_size;
+    }
+    return BALE_OK;
+}
+
+/* Trains a table of `kind` on the values vs[0..n) and encodes each against
+ * it into fresh[i].  On error nothing is left allocated. */
+static bale_err relearn_encode(const bale_values *vs, size_t n, unsigned kind,
+                               const bale_codec_opts *o, unsigned flags, bale_symtab **tab,
+                               bale_chunk **fresh) {
+    bale_values all;
+    BALE_FORWARD_IF_ERROR(concat_values(vs, n, &all));
+    int scoped = scratch_enter(&all);
+    bale_err err = train(&all, kind, 0, flags, tab);
+    scratch_leave(scoped);
+    bale_values_free(&all);
+    BALE_FORWARD_IF_ERROR(err);
+    unsigned policy = flags & BALE__SHARED_ACCESS ? BALE__POLICY_ACCESS : 0;
+    size_t made = 0;
+    for (; made < n && err == BALE_OK; made++) {
+        scoped = scratch_enter(&vs[made]);
+        err = encode_one(&vs[made], o, *tab, policy, &fresh[made]);
+        scratch_leave(scoped);
+        if (err != BALE_OK) break;
+    }
+    if (err != BALE_OK) {
+        for (size_t i = 0; i < made; i++) bale_chunk_decref(fresh[i]);
+        bale_symtab_decref(*tab);
+        *tab = NULL;
+    }
+    return err;
+}
+
+bale_err bale__chunks_relearn(bale_chunk **chunks, size_t n, const bale_codec_opts *opts,
+                              unsigned flags, bale_symtab **tab, int *done) {
+    BALE_RETURN_IF(chunks == NULL || tab == NULL || done == NULL, BALE_INVALID);
+    *done = 0;
+    if (n < 2 || *tab == NULL || bale__symtab_kind(*tab) != BALE_SYMTAB_KIND_DICT) return BALE_OK;
+    bale_codec_opts o = opts ? *opts : bale_codec_opts_auto();
+    bale_values *vs = bale__calloc(n, sizeof *vs);
+    bale_chunk **fresh = bale__calloc(n, sizeof *fresh);
+    bale_err err = vs && fresh ? BALE_OK : BALE_NOMEM;
+    /* Judged on the chunks after the first: the first table was trained on
+     * chunk 0 and codes it better than it will code the chunks to come. */
+    uint64_t before = bale_symtab_nbytes(*tab), after = 0;
+    for (size_t i = 0; i < n && err == BALE_OK; i++) {
+        if (i) before += bale_chunk_encoded_size(chunks[i]);
+        err = bale_chunk_decode(chunks[i], &vs[i]);
+    }
+    bale_symtab *learnt = NULL;
+    if (err == BALE_OK) err = relearn_encode(vs, n, bale__symtab_kind(*tab), &o, flags, &learnt, fresh);
+    if (err == BALE_OK) {
+        after = bale_symtab_nbytes(learnt);
+        for (size_t i = 1; i < n; i++) after += bale_chunk_encoded_size(fresh[i]);
+        if (after < before) {
+            for (size_t i = 0; i < n; i++) {
+                bale_chunk_decref(chunks[i]);
+                chunks[i] = fresh[i];
+            }
+            bale__symtab_set_uses(learnt, (unsigned)n);
+            bale_symtab_decref(*tab);
+            *tab = learnt;
+            *done = 1;
+        } else {
+            for (size_t i = 0; i < n; i++) bale_chunk_decref(fresh[i]);
+            bale_symtab_decref(learnt);
+        }
+    }
+    if (vs)
+        for (size_t i = 0; i < n; i++) bale_values_free(&vs[i]);
+    bale__free(vs);
+    bale__free(fresh);
+    return err;
+}
+
 const void *bale_chunk_bytes(const bale_chunk *chunk, size_t *size) {
     if (size) *size = (size_t)chunk->size;
     return chunk->bytes;

@@ -85,6 +85,7 @@ struct bale_list {
      * is sealed).  Chunks hold their own references, so a retrained table
      * replaces this one without touching them; copies and slices share it. */
     bale_symtab *symtab;
+    int relearn_tried; /* relearn() ran (it runs once) */
 };
 
 /* ---- values helpers ------------------------------------------------------ */
@@ -333,6 +334,28 @@ static bale_err encode_range(bale_list *l, const bale_values *src, uint64_t from
     return err;
 }
 
+/* Once the list has sealed BALE__RELEARN_CHUNKS chunks, replaces its table
+ * with one trained on all of them and re-encodes them against it
+ * (bale__chunks_relearn says why and when it pays).  Tried once per list,
+ * and only on chunks no other list holds: a shared chunk would keep the old
+ * table alive.  Best effort: on failure the list stays as it was, and
+ * either way it holds the same values. */
+static void relearn(bale_list *l) {
+    if (l->relearn_tried || l->symtab == NULL || l->nseg < BALE__RELEARN_CHUNKS) return;
+    l->relearn_tried = 1;
+    bale_chunk *cs[BALE__RELEARN_CHUNKS];
+    for (unsigned k = 0; k < BALE__RELEARN_CHUNKS; k++) {
+        cs[k] = l->segs[k].chunk;
+        if (cs[k] == NULL || bale_chunk_refcount(cs[k]) != 1) return;
+    }
+    int done;
+    if (bale__chunks_relearn(cs, BALE__RELEARN_CHUNKS, &l->opts, 0, &l->symtab, &done) != BALE_OK)
+        return;
+    /* segments with a cached block keep it: the values are the same */
+    if (done)
+        for (unsigned k = 0; k < BALE__RELEARN_CHUNKS; k++) l->segs[k].chunk = cs[k];
+}
+
 /* ---- segments and accounting ---------------------------------------------- */
 
 static void acct_sub(bale_list *l, const seg *s) {
@@ -578,6 +601,7 @@ static bale_err append_range(bale_list *l, const bale_values *v, uint64_t from, 
         } else if (t && t->blk) {
             (void)seg_seal(l, l->nseg - 1, 1); /* drop the cached decode */
         }
+        relearn(l); /* the tail is sealed here */
         err = table_reserve(l, l->nseg + 1);
         if (err != BALE_OK) break;
         e = take_upto(v, from, to, l->width, 0, T, 2 * T);

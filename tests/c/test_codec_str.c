@@ -1380,7 +1380,114 @@ static void test_table_block_shift(void) {
     ss_free(&sorted);
 }
 
-BALE_TEST_MAIN(BALE_TEST(test_get_cache), BALE_TEST(test_shared_table), BALE_TEST(test_dict_table), BALE_TEST(test_ctx_table), BALE_TEST(test_table_block_shift), BALE_TEST(test_roundtrip_matrix), BALE_TEST(test_huge_value),
+/* Eight chunks of one column encoded as a container does: categories whose
+ * skew after the first chunk is the reverse of the first's (`flip`), or
+ * made-up words (FSST).  cs[k] hold the values ss[k]. */
+enum { RL_N = 8 };
+static void relearn_column(int words, strset *ss, bale_chunk **cs, bale_symtab **tab) {
+    *tab = NULL;
+    for (int k = 0; k < RL_N; k++) {
+        ss_init(&ss[k], BALE_DTYPE_STR);
+        for (int i = 0; i < 5000; i++) {
+            char v[24];
+            int m;
+            if (words) {
+                m = (int)(4 + rnd() % 12);
+                for (int j = 0; j < m; j++) v[j] = (char)('a' + rnd() % 7 + (j % 3) * 6);
+            } else {
+                uint64_t x = rnd() % 1000, idx = x * x / 5000; /* 0..199, low ones common */
+                m = snprintf(v, sizeof v, "K%03u", (unsigned)(k ? 199 - idx : idx));
+            }
+            ss_add(&ss[k], v, (size_t)m);
+        }
+        ASSERT_OK(bale_chunk_encode_shared(&ss[k].v, NULL, tab, &cs[k]));
+    }
+}
+
+/* bale__chunks_relearn: a DICT table trained on all the chunks replaces the
+ * first chunk's when that makes chunks plus table smaller; other kinds and
+ * failed allocations leave everything as it was. */
+static void test_relearn(void) {
+    strset ss[RL_N];
+    bale_chunk *cs[RL_N], *was[RL_N];
+    bale_symtab *tab;
+    relearn_column(0, ss, cs, &tab);
+    ASSERT_TRUE(tab != NULL && bale__symtab_kind(tab) == BALE_SYMTAB_KIND_DICT);
+    uint64_t before = bale_symtab_nbytes(tab);
+    for (int k = 0; k < RL_N; k++) before += bale_chunk_encoded_size(cs[k]);
+
+    /* Every allocation failing in turn: BALE_NOMEM changes nothing. */
+    BALE_TEST_FOR_EACH_FAILURE({
+        bale_chunk *fc[RL_N];
+        for (int k = 0; k < RL_N; k++) fc[k] = bale_chunk_incref(cs[k]);
+        bale_symtab *ft = bale_symtab_incref(tab);
+        int done = -1;
+        bale_err err = bale__chunks_relearn(fc, RL_N, NULL, 0, &ft, &done);
+        ASSERT_TRUE(err == BALE_OK || err == BALE_NOMEM);
+        if (err != BALE_OK) {
+            ASSERT_TRUE(done == 0 && ft == tab);
+            for (int k = 0; k < RL_N; k++) ASSERT_TRUE(fc[k] == cs[k]);
+        } else {
+            ASSERT_TRUE(done == 1 && ft != tab);
+        }
+        for (int k = 0; k < RL_N; k++) bale_chunk_decref(fc[k]);
+        bale_symtab_decref(ft);
+    });
+
+    memcpy(was, cs, sizeof cs);
+    int done = 0;
+    bale_symtab *first = bale_symtab_incref(tab);
+    ASSERT_OK(bale__chunks_relearn(cs, RL_N, NULL, 0, &tab, &done));
+    ASSERT_TRUE(done == 1 && tab != first && bale__symtab_kind(tab) == BALE_SYMTAB_KIND_DICT);
+    uint64_t after = bale_symtab_nbytes(tab);
+    for (int k = 0; k < RL_N; k++) {
+        ASSERT_TRUE(cs[k] != was[k] && bale_chunk_symtab(cs[k]) == tab);
+        after += bale_chunk_encoded_size(cs[k]);
+        bale_values out;
+        ASSERT_OK(bale_chunk_decode(cs[k], &out));
+        tu_assert_same(&ss[k].v, &out);
+        bale_values_free(&out);
+        assert_every_get(cs[k], &ss[k].v);
+    }
+    ASSERT_TRUE(after < before);
+    /* the next chunk of the column codes against the learnt table, smaller
+     * than against the first one */
+    bale_chunk *next, *old_next;
+    ASSERT_OK(bale_chunk_encode_shared(&ss[1].v, NULL, &tab, &next));
+    ASSERT_OK(bale_chunk_encode_with(&ss[1].v, NULL, first, &old_next));
+    ASSERT_TRUE(bale_chunk_symtab(next) == tab && bale_chunk_symtab(old_next) == first);
+    ASSERT_TRUE(bale_chunk_encoded_size(next) < bale_chunk_encoded_size(old_next));
+    bale_chunk_decref(next);
+    bale_chunk_decref(old_next);
+    bale_symtab_decref(first);
+    /* fewer than two chunks: nothing to learn from */
+    bale_symtab *same = tab;
+    ASSERT_OK(bale__chunks_relearn(cs, 1, NULL, 0, &tab, &done));
+    ASSERT_TRUE(done == 0 && tab == same);
+    ASSERT_ERR(bale__chunks_relearn(cs, RL_N, NULL, 0, &tab, NULL), BALE_INVALID);
+    for (int k = 0; k < RL_N; k++) {
+        bale_chunk_decref(cs[k]);
+        ss_free(&ss[k]);
+    }
+    bale_symtab_decref(tab);
+
+    /* An FSST table is left alone. */
+    relearn_column(1, ss, cs, &tab);
+    ASSERT_TRUE(tab != NULL && bale__symtab_kind(tab) == BALE_SYMTAB_KIND_FSST);
+    memcpy(was, cs, sizeof cs);
+    same = tab;
+    done = -1;
+    ASSERT_OK(bale__chunks_relearn(cs, RL_N, NULL, 0, &tab, &done));
+    ASSERT_TRUE(done == 0 && tab == same);
+    for (int k = 0; k < RL_N; k++) {
+        ASSERT_TRUE(cs[k] == was[k]);
+        bale_chunk_decref(cs[k]);
+        ss_free(&ss[k]);
+    }
+    bale_symtab_decref(tab);
+}
+
+BALE_TEST_MAIN(BALE_TEST(test_get_cache), BALE_TEST(test_shared_table), BALE_TEST(test_dict_table), BALE_TEST(test_relearn), BALE_TEST(test_ctx_table), BALE_TEST(test_table_block_shift), BALE_TEST(test_roundtrip_matrix), BALE_TEST(test_huge_value),
                BALE_TEST(test_stage_every_variant), BALE_TEST(test_dict_too_many),
                BALE_TEST(test_every_allocation_failure), BALE_TEST(test_corrupt_stage),
                BALE_TEST(test_full_decode_lanes), BALE_TEST(test_ctx_decode_lanes),

@@ -778,7 +778,72 @@ static void test_visit(void) {
     free(want);
 }
 
+/* Appends `n` categories to l and m, in runs of 1000: the first `head`
+ * skewed one way, the rest with the skew moved by five categories. */
+static void append_categories(bale_list *l, smodel *m, uint64_t head, uint64_t n) {
+    for (uint64_t at = 0; at < n; at += 1000) {
+        uint64_t k = n - at < 1000 ? n - at : 1000;
+        char **s = malloc(k * sizeof(char *));
+        for (uint64_t i = 0; i < k; i++) {
+            uint64_t x = rnd_below(1000), idx = x * x / 5000; /* 0..199, low ones common */
+            s[i] = malloc(8);
+            snprintf(s[i], 8, "K%03u", (unsigned)(m->n + i < head ? idx : (idx + 5) % 200));
+        }
+        bale_values r = tu_strs(BALE_DTYPE_STR, (const char *const *)s, k);
+        ASSERT_OK(bale_list_append(l, &r));
+        sm_splice(m, m->n, m->n, s, k);
+        free_strs(s, k, &r);
+    }
+}
+
+static const bale_symtab *seg_table(bale_list *l, uint64_t k) {
+    bale_chunk *c;
+    ASSERT_OK(bale_list_segment_chunk(l, k, &c));
+    return bale_chunk_symtab(c);
+}
+
+/* A list of categories relearns its table once it has sealed eight chunks:
+ * its first chunks are re-encoded against the table the later ones use,
+ * unless another list shares them. */
+static void test_relearn(void) {
+    const uint64_t per_chunk = 5461; /* "Knnn": 4 bytes + 8 raw each, 64 KiB */
+    bale_list *l, *s, *c;
+    smodel m = {0}, ms = {0};
+    ASSERT_OK(bale_list_create(BALE_DTYPE_STR, NULL, &l));
+    rng_state = 88172645463325252ull;
+    append_categories(l, &m, per_chunk, 4 * per_chunk);
+    bale_symtab *trained = bale_symtab_incref((bale_symtab *)seg_table(l, 0));
+    append_categories(l, &m, per_chunk, 8 * per_chunk);
+    ASSERT_TRUE(bale_list_nsegments(l) >= 10);
+    const bale_symtab *t0 = seg_table(l, 0);
+    ASSERT_TRUE(t0 != NULL && t0 != trained && seg_table(l, 9) == t0 && seg_table(l, 7) == t0);
+    bale_symtab_decref(trained);
+    check_strs(l, &m);
+    ASSERT_OK(bale_list_seal(l)); /* drops cached blocks */
+    uint64_t relearnt_bytes = bale_list_nbytes(l);
+
+    /* the same values, with a copy sharing the first chunks: no relearn */
+    ASSERT_OK(bale_list_create(BALE_DTYPE_STR, NULL, &s));
+    rng_state = 88172645463325252ull;
+    append_categories(s, &ms, per_chunk, 4 * per_chunk);
+    ASSERT_OK(bale_list_copy(s, &c));
+    const bale_symtab *first = seg_table(s, 0);
+    append_categories(s, &ms, per_chunk, 8 * per_chunk);
+    ASSERT_TRUE(seg_table(s, 0) == first && seg_table(s, 9) == first);
+    check_strs(s, &ms);
+    bale_list_free(c); /* nbytes counts shared chunks in part */
+    ASSERT_OK(bale_list_seal(s));
+    ASSERT_TRUE(relearnt_bytes < bale_list_nbytes(s));
+    bale_list_free(s);
+    bale_list_free(l);
+    sm_splice(&m, 0, m.n, NULL, 0);
+    sm_splice(&ms, 0, ms.n, NULL, 0);
+    free(m.v);
+    free(ms.v);
+}
+
 BALE_TEST_MAIN(BALE_TEST(test_int_basics), BALE_TEST(test_int_random_cow),
                BALE_TEST(test_sharing_and_nbytes), BALE_TEST(test_nbytes_is_live), BALE_TEST(test_str_random),
                BALE_TEST(test_big_elements), BALE_TEST(test_floats_and_bools),
-               BALE_TEST(test_every_allocation_failure), BALE_TEST(test_visit), BALE_TEST(test_read_cache_trigger))
+               BALE_TEST(test_every_allocation_failure), BALE_TEST(test_visit), BALE_TEST(test_read_cache_trigger),
+               BALE_TEST(test_relearn))
