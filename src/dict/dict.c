@@ -503,6 +503,8 @@ static bale_codec_opts col_opts(const dict_body *b, const bale_values *v) {
         o.encoding = BALE_ENC_AUTO;
     return o;
 }
+/* encode_col's flags (it says why); relearn_values gives the same */
+#define ENCODE_COL_FLAGS (BALE__SHARED_NO_CTX | BALE__SHARED_ACCESS)
 static bale_err encode_col(dict_body *b, int which, const bale_values *v, bale_chunk **out) {
     bale_codec_opts o = col_opts(b, v);
     /* A lookup decodes a key or two and a value, one element each: so no
@@ -511,8 +513,28 @@ static bale_err encode_col(dict_body *b, int which, const bale_values *v, bale_c
      * whose get decodes at most a block (random floats as zstd'd chunks:
      * d[k] 11 us, as plain values 1 us; design-dict.md). */
     return bale__chunk_encode_shared_shift(v, &o, which == 0 ? DICT_KEY_BLOCK_SHIFT : 0,
-                                           BALE__SHARED_NO_CTX | BALE__SHARED_ACCESS,
-                                           &b->tabs[which], out);
+                                           ENCODE_COL_FLAGS, &b->tabs[which], out);
+}
+
+/* When the dict seals its BALE__RELEARN_CHUNKS-th block, replaces the
+ * values' table with one trained on those blocks' values and re-encodes
+ * them against it (bale__chunks_relearn says why and when it pays: a DICT
+ * table, values of few distinct strs).  Only on chunks no other body
+ * shares.  Best effort: on failure the dict stays as it was; either way
+ * every value stays the same (patches keep their entry indexes). */
+static void relearn_values(dict_body *b) {
+    if (b->nblocks != BALE__RELEARN_CHUNKS || b->tabs[1] == NULL) return;
+    bale_chunk *cs[BALE__RELEARN_CHUNKS];
+    for (unsigned k = 0; k < BALE__RELEARN_CHUNKS; k++) {
+        cs[k] = b->blocks[k].vals;
+        if (bale_chunk_refcount(cs[k]) != 1) return;
+    }
+    int done;
+    if (bale__chunks_relearn(cs, BALE__RELEARN_CHUNKS, &b->opts, ENCODE_COL_FLAGS, &b->tabs[1],
+                             &done) != BALE_OK)
+        return;
+    if (done)
+        for (unsigned k = 0; k < BALE__RELEARN_CHUNKS; k++) b->blocks[k].vals = cs[k];
 }
 
 /* Seals the (full) tail into a block.  On failure nothing changes. */
@@ -532,6 +554,7 @@ static bale_err seal_tail(dict_body *b) {
     if (err != BALE_OK) goto fail;
     b->blocks[b->nblocks++] = bl;
     tail_reset(b);
+    relearn_values(b);
     return BALE_OK;
 fail:
     bale_chunk_decref(bl.keys);

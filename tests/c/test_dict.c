@@ -6,6 +6,7 @@
 #include "bale_dict.h"
 #include "../../src/dict/dict_internal.h"
 #include "../../src/chunk/chunk_internal.h"
+#include "../../src/codec/str_internal.h"
 
 #define DICT_PATCH_MAX_T 64 /* src/dict's DICT_PATCH_MAX: enough overwrites to merge */
 
@@ -686,7 +687,51 @@ static void test_million(void) {
     bale_dict_free(d);
 }
 
-BALE_TEST_MAIN(BALE_TEST(test_basic_int), BALE_TEST(test_empty_keys_values),
+/* A dict whose values are a few distinct strs relearns their table when it
+ * seals its eighth block (bale__chunks_relearn): the first blocks' values
+ * move to the table the later ones use, unless a copy shares them. */
+static void test_relearn_values(void) {
+    for (int shared = 0; shared < 2; shared++) {
+        bale_dict *d, *c = NULL;
+        ASSERT_OK(bale_dict_create(BALE_DTYPE_INT, BALE_DTYPE_STR, NULL, &d));
+        bale_symtab *first = NULL;
+        const int64_t n = 10 * BALE_DICT_BLOCK;
+        uint8_t *want = malloc((size_t)n);
+        for (int64_t i = 0; i < n; i++) {
+            char v[8];
+            uint64_t x = rng() % 1000, idx = x * x / 5000; /* 0..199, low ones common */
+            want[i] = (uint8_t)(i < BALE_DICT_BLOCK ? idx : (idx + 5) % 200);
+            snprintf(v, sizeof v, "K%03u", (unsigned)want[i]);
+            bale_scalar k = sk_int(i), sv = sk_str(BALE_DTYPE_STR, v);
+            ASSERT_OK(bale_dict_set(d, &k, &sv, NULL));
+            if (i == 2 * BALE_DICT_BLOCK) {
+                first = bale_symtab_incref(d->b->tabs[1]);
+                ASSERT_TRUE(first != NULL && bale__symtab_kind(first) == BALE_SYMTAB_KIND_DICT);
+                if (shared) ASSERT_OK(bale_dict_copy(d, &c));
+            }
+        }
+        ASSERT_TRUE(d->b->nblocks >= 9);
+        const bale_symtab *t0 = bale_chunk_symtab(d->b->blocks[0].vals);
+        const bale_symtab *t8 = bale_chunk_symtab(d->b->blocks[8].vals);
+        if (shared) ASSERT_TRUE(t0 == first && t8 == first);
+        else ASSERT_TRUE(t0 != first && t8 == t0 && bale_chunk_symtab(d->b->blocks[7].vals) == t0);
+        ASSERT_OK(bale_dict_verify(d));
+        /* every value is still there */
+        for (int64_t i = 0; i < n; i++) {
+            bale_scalar k = sk_int(i), got;
+            char v[8];
+            snprintf(v, sizeof v, "K%03u", (unsigned)want[i]);
+            ASSERT_OK(bale_dict_get(d, &k, &got, NULL));
+            ASSERT_TRUE(got.size == 4 && memcmp(got.data, v, 4) == 0);
+        }
+        free(want);
+        bale_symtab_decref(first);
+        bale_dict_free(c);
+        bale_dict_free(d);
+    }
+}
+
+BALE_TEST_MAIN(BALE_TEST(test_basic_int), BALE_TEST(test_relearn_values), BALE_TEST(test_empty_keys_values),
                BALE_TEST(test_model_small), BALE_TEST(test_model_wide_small),
                BALE_TEST(test_model_wide_str_int), BALE_TEST(test_model_wide_int_str),
                BALE_TEST(test_wide_copy_on_write), BALE_TEST(test_numeric_columns_random_access), BALE_TEST(test_model_str_str),
