@@ -523,7 +523,9 @@ static bale_err encode_col(dict_body *b, int which, const bale_values *v, bale_c
  * shares.  Best effort: on failure the dict stays as it was; either way
  * every value stays the same (patches keep their entry indexes). */
 static void relearn_values(dict_body *b) {
-    if (b->nblocks != BALE__RELEARN_CHUNKS || b->tabs[1] == NULL) return;
+    if (b->relearn_tried || b->nblocks != BALE__RELEARN_CHUNKS) return;
+    b->relearn_tried = 1;
+    if (b->tabs[1] == NULL) return;
     bale_chunk *cs[BALE__RELEARN_CHUNKS];
     for (unsigned k = 0; k < BALE__RELEARN_CHUNKS; k++) {
         cs[k] = b->blocks[k].vals;

@@ -107,6 +107,9 @@ typedef struct dict_body {
     unsigned fpbits;
     int wide;       /* 64-bit slots */
     int keep_wide;  /* rebuilds keep 64-bit slots (bale__dict_test_wide) */
+    int relearn_tried; /* relearn_values ran (once per body: a churn of
+                          popitem and inserts around its block count must
+                          not re-run it) */
 } dict_body;
 
 typedef struct dict_cache_way {
