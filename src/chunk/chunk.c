@@ -786,7 +786,8 @@ bale_err bale__chunks_relearn(bale_chunk **chunks, size_t n, const bale_codec_op
     }
     bale_symtab *learnt = NULL;
     if (err == BALE_OK) err = relearn_encode(vs, n, bale__symtab_kind(*tab), &o, flags, &learnt, fresh);
-    if (err == BALE_OK) {
+    if (err == BALE_UNSUPPORTED) err = BALE_OK; /* no table of the kind holds them all: keep */
+    if (learnt != NULL) {
         after = bale_symtab_nbytes(learnt);
         for (size_t i = 1; i < n; i++) after += bale_chunk_encoded_size(fresh[i]);
         if (after < before) {

@@ -119,7 +119,8 @@ bale_err bale__chunk_encode_shared_shift(const bale_values *values, const bale_c
  * nothing changes and *done is 0.  `opts` and `flags` as the container
  * gives bale__chunk_encode_shared_shift.  Only DICT tables are relearnt:
  * FSST training samples 16 KiB of values however many it is given (npm
- * names: 6.9286 -> 6.9288 B/name), and CTX tables learn by retrains.
+ * names: 6.9286 -> 6.9288 B/name), and CTX tables learn by retrains;
+ * nor when the chunks hold more distinct values than a DICT table can.
  * @return BALE_OK, BALE_NOMEM, BALE_CORRUPT (a chunk failed to decode),
  *         BALE_INVALID. */
 #define BALE__RELEARN_CHUNKS 8u

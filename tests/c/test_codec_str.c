@@ -1471,6 +1471,30 @@ static void test_relearn(void) {
     }
     bale_symtab_decref(tab);
 
+    /* More distinct values than a DICT table holds: kept as they are. */
+    tab = NULL;
+    for (int k = 0; k < RL_N; k++) {
+        ss_init(&ss[k], BALE_DTYPE_STR);
+        for (int i = 0; i < 5000; i++) {
+            char v[16];
+            int m = snprintf(v, sizeof v, "C%d-%03u", k, (unsigned)(rnd() % 100));
+            ss_add(&ss[k], v, (size_t)m);
+        }
+        ASSERT_OK(bale_chunk_encode_shared(&ss[k].v, NULL, &tab, &cs[k]));
+    }
+    ASSERT_TRUE(tab != NULL && bale__symtab_kind(tab) == BALE_SYMTAB_KIND_DICT);
+    memcpy(was, cs, sizeof cs);
+    same = tab;
+    done = -1;
+    ASSERT_OK(bale__chunks_relearn(cs, RL_N, NULL, 0, &tab, &done));
+    ASSERT_TRUE(done == 0 && tab == same);
+    for (int k = 0; k < RL_N; k++) {
+        ASSERT_TRUE(cs[k] == was[k]);
+        bale_chunk_decref(cs[k]);
+        ss_free(&ss[k]);
+    }
+    bale_symtab_decref(tab);
+
     /* An FSST table is left alone. */
     relearn_column(1, ss, cs, &tab);
     ASSERT_TRUE(tab != NULL && bale__symtab_kind(tab) == BALE_SYMTAB_KIND_FSST);
