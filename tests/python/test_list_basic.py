@@ -187,6 +187,38 @@ def test_pickle_roundtrip(vals):
     assert type(ys) is List and ys.dtype == xs.dtype and ys.tolist() == vals
 
 
+def test_category_list_relearns_its_table():
+    """A str list of few distinct values re-encodes its first eight chunks
+    against a table learnt from all of them (bale__chunks_relearn): it ends
+    smaller than the same list built while a copy shared its first chunks
+    (which stops the relearn), holds the same values, and pickles and
+    slices as any list."""
+    import random
+    rng = random.Random(5)
+    per_chunk = 5461  # "Knnn": 4 bytes + 8 raw each, 64 KiB
+
+    def value(i):
+        x = rng.randrange(1000)
+        idx = x * x // 5000  # 0..199, low ones common
+        return "K%03d" % (idx if i < per_chunk else (idx + 5) % 200)
+
+    vals = [value(i) for i in range(12 * per_chunk)]
+    xs = List(iter(vals), dtype="str")
+    ys = List(iter(vals[: 4 * per_chunk]), dtype="str")
+    keep = ys.copy()  # shares ys's first chunks
+    ys.extend(iter(vals[4 * per_chunk:]))
+    del keep
+    gc.collect()
+    assert xs.nbytes < ys.nbytes
+    assert xs == vals and ys == vals
+    zs = pickle.loads(pickle.dumps(xs))
+    assert zs == vals and zs.dtype == "str"
+    assert xs[100:50_000:7] == vals[100:50_000:7]
+    xs[3] = "new"
+    vals[3] = "new"
+    assert xs == vals
+
+
 def test_pickle_corrupt():
     xs = List(range(10_000))
     ctor, (dtype, codec, inferred, chunks) = xs.__reduce__()
