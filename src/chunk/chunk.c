@@ -754,7 +754,7 @@ static bale_err relearn_encode(const bale_values *vs, size_t n, unsigned kind,
     BALE_FORWARD_IF_ERROR(err);
     unsigned policy = flags & BALE__SHARED_ACCESS ? BALE__POLICY_ACCESS : 0;
     size_t made = 0;
-    for (; made < n && err == BALE_OK; made++) {
+    for (; made < n; made++) {
         scoped = scratch_enter(&vs[made]);
         err = encode_one(&vs[made], o, *tab, policy, &fresh[made]);
         scratch_leave(scoped);

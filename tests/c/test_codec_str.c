@@ -1380,20 +1380,25 @@ static void test_table_block_shift(void) {
     ss_free(&sorted);
 }
 
-/* Eight chunks of one column encoded as a container does: categories whose
- * skew after the first chunk is the reverse of the first's (`flip`), or
- * made-up words (FSST).  cs[k] hold the values ss[k]. */
+/* Eight chunks of one column encoded as a container does, of `kind`:
+ * RL_SKEWED, categories whose skew after the first chunk is the reverse of
+ * the first's; RL_WORDS, made-up words (FSST); RL_MANY, 100 categories a
+ * chunk, each chunk its own (800 in all, more than a DICT table holds).
+ * cs[k] hold the values ss[k]. */
 enum { RL_N = 8 };
-static void relearn_column(int words, strset *ss, bale_chunk **cs, bale_symtab **tab) {
+enum { RL_SKEWED, RL_WORDS, RL_MANY };
+static void relearn_column(int kind, strset *ss, bale_chunk **cs, bale_symtab **tab) {
     *tab = NULL;
     for (int k = 0; k < RL_N; k++) {
         ss_init(&ss[k], BALE_DTYPE_STR);
         for (int i = 0; i < 5000; i++) {
             char v[24];
             int m;
-            if (words) {
+            if (kind == RL_WORDS) {
                 m = (int)(4 + rnd() % 12);
                 for (int j = 0; j < m; j++) v[j] = (char)('a' + rnd() % 7 + (j % 3) * 6);
+            } else if (kind == RL_MANY) {
+                m = snprintf(v, sizeof v, "C%d-%03u", k, (unsigned)(rnd() % 100));
             } else {
                 uint64_t x = rnd() % 1000, idx = x * x / 5000; /* 0..199, low ones common */
                 m = snprintf(v, sizeof v, "K%03u", (unsigned)(k ? 199 - idx : idx));
@@ -1404,6 +1409,23 @@ static void relearn_column(int words, strset *ss, bale_chunk **cs, bale_symtab *
     }
 }
 
+/* bale__chunks_relearn on a column it must leave alone: nothing changes;
+ * then frees the column. */
+static void assert_relearn_keeps(strset *ss, bale_chunk **cs, bale_symtab *tab) {
+    bale_chunk *was[RL_N];
+    memcpy(was, cs, sizeof was);
+    bale_symtab *same = tab;
+    int done = -1;
+    ASSERT_OK(bale__chunks_relearn(cs, RL_N, NULL, 0, &tab, &done));
+    ASSERT_TRUE(done == 0 && tab == same);
+    for (int k = 0; k < RL_N; k++) {
+        ASSERT_TRUE(cs[k] == was[k]);
+        bale_chunk_decref(cs[k]);
+        ss_free(&ss[k]);
+    }
+    bale_symtab_decref(tab);
+}
+
 /* bale__chunks_relearn: a DICT table trained on all the chunks replaces the
  * first chunk's when that makes chunks plus table smaller; other kinds and
  * failed allocations leave everything as it was. */
@@ -1411,7 +1433,7 @@ static void test_relearn(void) {
     strset ss[RL_N];
     bale_chunk *cs[RL_N], *was[RL_N];
     bale_symtab *tab;
-    relearn_column(0, ss, cs, &tab);
+    relearn_column(RL_SKEWED, ss, cs, &tab);
     ASSERT_TRUE(tab != NULL && bale__symtab_kind(tab) == BALE_SYMTAB_KIND_DICT);
     uint64_t before = bale_symtab_nbytes(tab);
     for (int k = 0; k < RL_N; k++) before += bale_chunk_encoded_size(cs[k]);
@@ -1472,43 +1494,14 @@ static void test_relearn(void) {
     bale_symtab_decref(tab);
 
     /* More distinct values than a DICT table holds: kept as they are. */
-    tab = NULL;
-    for (int k = 0; k < RL_N; k++) {
-        ss_init(&ss[k], BALE_DTYPE_STR);
-        for (int i = 0; i < 5000; i++) {
-            char v[16];
-            int m = snprintf(v, sizeof v, "C%d-%03u", k, (unsigned)(rnd() % 100));
-            ss_add(&ss[k], v, (size_t)m);
-        }
-        ASSERT_OK(bale_chunk_encode_shared(&ss[k].v, NULL, &tab, &cs[k]));
-    }
+    relearn_column(RL_MANY, ss, cs, &tab);
     ASSERT_TRUE(tab != NULL && bale__symtab_kind(tab) == BALE_SYMTAB_KIND_DICT);
-    memcpy(was, cs, sizeof cs);
-    same = tab;
-    done = -1;
-    ASSERT_OK(bale__chunks_relearn(cs, RL_N, NULL, 0, &tab, &done));
-    ASSERT_TRUE(done == 0 && tab == same);
-    for (int k = 0; k < RL_N; k++) {
-        ASSERT_TRUE(cs[k] == was[k]);
-        bale_chunk_decref(cs[k]);
-        ss_free(&ss[k]);
-    }
-    bale_symtab_decref(tab);
+    assert_relearn_keeps(ss, cs, tab);
 
     /* An FSST table is left alone. */
-    relearn_column(1, ss, cs, &tab);
+    relearn_column(RL_WORDS, ss, cs, &tab);
     ASSERT_TRUE(tab != NULL && bale__symtab_kind(tab) == BALE_SYMTAB_KIND_FSST);
-    memcpy(was, cs, sizeof cs);
-    same = tab;
-    done = -1;
-    ASSERT_OK(bale__chunks_relearn(cs, RL_N, NULL, 0, &tab, &done));
-    ASSERT_TRUE(done == 0 && tab == same);
-    for (int k = 0; k < RL_N; k++) {
-        ASSERT_TRUE(cs[k] == was[k]);
-        bale_chunk_decref(cs[k]);
-        ss_free(&ss[k]);
-    }
-    bale_symtab_decref(tab);
+    assert_relearn_keeps(ss, cs, tab);
 }
 
 BALE_TEST_MAIN(BALE_TEST(test_get_cache), BALE_TEST(test_shared_table), BALE_TEST(test_dict_table), BALE_TEST(test_relearn), BALE_TEST(test_ctx_table), BALE_TEST(test_table_block_shift), BALE_TEST(test_roundtrip_matrix), BALE_TEST(test_huge_value),
